@@ -211,18 +211,39 @@ static inline uint32_t bf_f(const sshrpc_bf_ctx *c, uint32_t x)
 	return ((c->s[0][x >> 24] + c->s[1][(x >> 16) & 0xff]) ^ c->s[2][(x >> 8) & 0xff]) + c->s[3][x & 0xff];
 }
 
-/* Sixteen Feistel rounds, two per line, with the halves left in place
- * instead of swapped after each round. */
-void sshrpc_bf_encipher(const sshrpc_bf_ctx *c, uint32_t *xl, uint32_t *xr)
+/* Sixteen Feistel rounds, written out: the halves stay in place instead of
+ * swapping after each round, so round n XORs into the other half. bcrypt
+ * spends nearly all its time here (about 67,000 blocks per bcrypt hash), so
+ * it is unrolled and inlined into the key schedules. */
+#define BF_ROUND(c, a, b, n) ((a) ^= bf_f((c), (b)) ^ (c)->p[n])
+
+static inline void bf_encipher(const sshrpc_bf_ctx *c, uint32_t *xl, uint32_t *xr)
 {
 	uint32_t l = *xl ^ c->p[0];
 	uint32_t r = *xr;
-	for (int i = 1; i < 17; i += 2) {
-		r ^= bf_f(c, l) ^ c->p[i];
-		l ^= bf_f(c, r) ^ c->p[i + 1];
-	}
+	BF_ROUND(c, r, l, 1);
+	BF_ROUND(c, l, r, 2);
+	BF_ROUND(c, r, l, 3);
+	BF_ROUND(c, l, r, 4);
+	BF_ROUND(c, r, l, 5);
+	BF_ROUND(c, l, r, 6);
+	BF_ROUND(c, r, l, 7);
+	BF_ROUND(c, l, r, 8);
+	BF_ROUND(c, r, l, 9);
+	BF_ROUND(c, l, r, 10);
+	BF_ROUND(c, r, l, 11);
+	BF_ROUND(c, l, r, 12);
+	BF_ROUND(c, r, l, 13);
+	BF_ROUND(c, l, r, 14);
+	BF_ROUND(c, r, l, 15);
+	BF_ROUND(c, l, r, 16);
 	*xl = r ^ c->p[17];
 	*xr = l;
+}
+
+void sshrpc_bf_encipher(const sshrpc_bf_ctx *c, uint32_t *xl, uint32_t *xr)
+{
+	bf_encipher(c, xl, xr);
 }
 
 void sshrpc_bf_decipher(const sshrpc_bf_ctx *c, uint32_t *xl, uint32_t *xr)
@@ -263,13 +284,13 @@ void sshrpc_bf_expand0(sshrpc_bf_ctx *c, const uint8_t *key, size_t key_len)
 	bf_key_into_p(c, key, key_len);
 	uint32_t l = 0, r = 0;
 	for (int i = 0; i < 18; i += 2) {
-		sshrpc_bf_encipher(c, &l, &r);
+		bf_encipher(c, &l, &r);
 		c->p[i] = l;
 		c->p[i + 1] = r;
 	}
 	for (int b = 0; b < 4; b++) {
 		for (int k = 0; k < 256; k += 2) {
-			sshrpc_bf_encipher(c, &l, &r);
+			bf_encipher(c, &l, &r);
 			c->s[b][k] = l;
 			c->s[b][k + 1] = r;
 		}
@@ -285,7 +306,7 @@ void sshrpc_bf_expand(sshrpc_bf_ctx *c, const uint8_t *data, size_t data_len, co
 	for (int i = 0; i < 18; i += 2) {
 		l ^= bf_stream_word(data, data_len, &pos);
 		r ^= bf_stream_word(data, data_len, &pos);
-		sshrpc_bf_encipher(c, &l, &r);
+		bf_encipher(c, &l, &r);
 		c->p[i] = l;
 		c->p[i + 1] = r;
 	}
@@ -293,7 +314,7 @@ void sshrpc_bf_expand(sshrpc_bf_ctx *c, const uint8_t *data, size_t data_len, co
 		for (int k = 0; k < 256; k += 2) {
 			l ^= bf_stream_word(data, data_len, &pos);
 			r ^= bf_stream_word(data, data_len, &pos);
-			sshrpc_bf_encipher(c, &l, &r);
+			bf_encipher(c, &l, &r);
 			c->s[b][k] = l;
 			c->s[b][k + 1] = r;
 		}

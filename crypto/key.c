@@ -208,6 +208,8 @@ static int ec_point(EVP_PKEY *pkey, uint8_t *q, size_t cap, size_t *qlen)
 static int put_public_fields(const sshrpc_key *k, sshrpc_buf *b, bool private_order)
 {
 	const sshrpc_key_info *ki = sshrpc_key_info_get(k->type);
+	if (ki == NULL)
+		return SSHRPC_E_UNSUPPORTED;
 	int rc;
 	switch (k->type) {
 	case SSHRPC_KEY_ED25519: {

@@ -174,6 +174,8 @@ static int ecdsa_ssh_to_der(sshrpc_key_type t, const uint8_t *blob, size_t blob_
 		sshrpc_rd_end(&r) != SSHRPC_OK)
 		return SSHRPC_E_INVALID;
 	const sshrpc_key_info *ki = sshrpc_key_info_get(t);
+	if (ki == NULL)
+		return SSHRPC_E_UNSUPPORTED;
 	/* r and s are below the group order, so no longer than a field
 	 * element; zero is never valid (FIPS 186-4 §6.4). */
 	if (rl == 0 || sl == 0 || rl > ki->field_len || sl > ki->field_len)
