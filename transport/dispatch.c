@@ -119,8 +119,9 @@ static int handle(sshrpc_transport *t, const uint8_t *msg, size_t len)
 		return 0;
 	}
 	/* Strict kex (OpenSSH PROTOCOL §1.10 a): only kex messages in the
-	 * initial kex, once both KEXINITs told us it is on. */
-	if (t->strict && !t->first_kex_done && !kex_message(type))
+	 * initial kex, once both KEXINITs told us it is on. A DISCONNECT ends
+	 * the connection as the rule wants, so we take it to learn why. */
+	if (t->strict && !t->first_kex_done && !kex_message(type) && type != SSH_MSG_DISCONNECT)
 		return fail_protocol(t, type, "is not allowed during a strict initial key exchange (OpenSSH PROTOCOL §1.10)");
 	/* Between the peer's KEXINIT and its NEWKEYS only transport messages
 	 * may come (§7.1). */
