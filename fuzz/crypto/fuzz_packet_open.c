@@ -33,9 +33,7 @@ static size_t open_one(fam_end *rx, fam_end *tx, uint32_t seqnr, uint8_t *p, siz
 	uint32_t plen;
 	uint8_t saved[16]; /* the first block as received */
 
-	if (n < 4 + tl || n < block)
-		return 0;
-	if (block > sizeof saved)
+	if (block == 0 || block > sizeof saved || n < 4 + tl || n < block)
 		return 0;
 	memcpy(saved, p, block);
 	if (rx->mi == NULL) {

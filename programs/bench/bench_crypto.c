@@ -280,7 +280,7 @@ static double now_s(void)
 /* Seals packets for at least secs; returns MB/s (10^6 bytes), < 0 on error. */
 static double run(side *s, bool raw, double secs)
 {
-	double start = now_s(), t = start;
+	double start = now_s(), t;
 	unsigned long n = 0;
 	do {
 		for (int i = 0; i < 4; i++)
@@ -305,7 +305,7 @@ typedef struct result {
 
 static int measure(const sshrpc_cipher_info *ci, const sshrpc_mac_info *mi, double secs, result *out)
 {
-	side w, r;
+	side w = { 0 }, r = { 0 };
 	int rc = -1;
 	if (side_init(&w, ci, mi, false) != 0 || side_init(&r, ci, mi, true) != 0) {
 		fprintf(stderr, "sshrpc-bench crypto: cannot set up %s %s\n", ci->name, mi ? mi->name : "");
