@@ -15,6 +15,13 @@
 #define SSHRPC_PRINTF(a, b)
 #endif
 
+/* Drops a result on purpose (gcc ignores a (void) cast on warn_unused_result). */
+#define SSHRPC_IGNORE(expr) \
+	do { \
+		int sshrpc_ignored_ = (expr); \
+		(void)sshrpc_ignored_; \
+	} while (0)
+
 /* Status codes: 0 is success, every failure is negative. */
 enum sshrpc_status {
 	SSHRPC_OK = 0,
