@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* sshrpcd: the SSH server that serves RPC calls (interface.md, "sshrpcd").
  * One process, one epoll loop, many connections; every connection is a
  * stack of sans-I/O engines (sshconn) driven from here. */
@@ -342,7 +343,7 @@ static void accept_one(server *srv, int fd, const struct sockaddr_storage *sa)
 	};
 	sshrpc_err err = { 0 };
 	uint64_t now = loop_now_ms();
-	if (sshconn_init(&cl->s, fd, &cl->tcfg, &cl->acfg, &cl->ccfg, now, &err) != SSHRPC_OK) {
+	if (sshconn_init(&cl->s, fd, &cl->tcfg, &cl->acfg, NULL, &cl->ccfg, now, &err) != SSHRPC_OK) {
 		log_msg(&srv->lg, SSHRPC_LOG_ERROR, "%s: cannot start a session: %s", cl->addr, err.msg);
 		close(fd);
 		free(cl);
