@@ -37,6 +37,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: sshrpc [-p PORT] [-l USER] [-i IDENTITY]... [-o Option=Value]... [--mode MODE]\n"
 			"              [--hosts H1,H2,...] [--trace FILE] [user@]HOST CALL...\n"
+			"       sshrpc --encode CALL...   (frames for ssh -s HOST sshrpc)\n"
+			"       sshrpc --decode           (frames on stdin to term text)\n"
 			"modes: exec, exec-mod, shell, subsystem (default)\n");
 }
 
@@ -150,6 +152,53 @@ static void *run_job(void *arg)
 	return NULL;
 }
 
+/* --encode CALL...: the {packet,4} frames of the calls on stdout, for
+ * `sshrpc --encode 'sys:ping()' | ssh -s HOST sshrpc | sshrpc --decode`. */
+static int encode_calls(int n, char **calls)
+{
+	char err[512];
+	for (int k = 0; k < n; k++) {
+		rpc_request rq;
+		if (rpcwire_make_request(&rq, calls[k], err, sizeof err) != 0) {
+			fprintf(stderr, "sshrpc: call '%s': %s\n", calls[k], err);
+			return 255;
+		}
+		fwrite(rq.frame, 1, rq.frame_len, stdout);
+		rpcwire_request_free(&rq);
+	}
+	return fflush(stdout) == 0 ? 0 : 255;
+}
+
+/* --decode: frames on stdin, one reply term per line on stdout. */
+static int decode_replies(void)
+{
+	int status = 0;
+	uint8_t hdr[4];
+	while (fread(hdr, 1, 4, stdin) == 4) {
+		uint32_t n = sshrpc_load_be32(hdr);
+		if (n > (256u << 20)) {
+			fprintf(stderr, "sshrpc: --decode: frame length %u exceeds 256 MiB\n", n);
+			return 255;
+		}
+		uint8_t *p = malloc(n ? n : 1);
+		if (p == NULL || fread(p, 1, n, stdin) != n) {
+			fprintf(stderr, "sshrpc: --decode: input ends inside a frame\n");
+			free(p);
+			return 255;
+		}
+		sshrpc_buf out;
+		sshrpc_buf_init(&out, NULL, 0);
+		char why[64];
+		int kind = rpcwire_print_reply(&out, p, n, why, sizeof why);
+		fwrite(sshrpc_buf_ptr(&out), 1, sshrpc_buf_len(&out), stdout);
+		sshrpc_buf_free(&out);
+		free(p);
+		if (kind != RPC_REPLY_OK && status == 0)
+			status = 1;
+	}
+	return status;
+}
+
 static void split_host(const char *spec, const char *default_user, int default_port, job *j)
 {
 	const char *at = strchr(spec, '@');
@@ -212,6 +261,10 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--trace") == 0 && v) {
 			trace_path = v;
 			i++;
+		} else if (strcmp(a, "--encode") == 0) {
+			return encode_calls(argc - i - 1, argv + i + 1);
+		} else if (strcmp(a, "--decode") == 0) {
+			return decode_replies();
 		} else if (strcmp(a, "-v") == 0) {
 			o.log_level = lg.level = SSHRPC_LOG_DEBUG;
 		} else {
