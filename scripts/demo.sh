@@ -15,8 +15,9 @@ trap cleanup EXIT INT TERM
 
 ssh-keygen -q -t ed25519 -N '' -C demo-client -f "$work/id_ed25519"
 cp "$work/id_ed25519.pub" "$work/authorized_keys"
-"$bin/sshrpcd" -p 127.0.0.1:0 -h "$work/host_ed25519" \
-	-o AuthorizedKeysFile="$work/authorized_keys" -o LogLevel=ERROR 2>"$work/server.log" &
+# No -h: sshrpcd makes ./sshrpcd_host_ed25519_key in its folder on first start.
+(cd "$work" && exec "$bin/sshrpcd" -p 127.0.0.1:0 \
+	-o AuthorizedKeysFile="$work/authorized_keys" -o LogLevel=ERROR 2>"$work/server.log") &
 server_pid=$!
 port=
 for _ in $(seq 100); do

@@ -26,7 +26,7 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: sshrpcd [-p [ADDR:]PORT] [-h HOSTKEY]... [-f CONFIG] [-o Option=Value]...\n"
-			"               [--module PATH.so]... [--trace FILE] [--stdio]\n");
+			"               [--module PATH.so]... [--trace FILE] [--stdio | --exec CALL]\n");
 }
 
 /* Bad use: one line naming the cause, exit status 2 (interface.md). */
@@ -457,7 +457,7 @@ static void resolve_algs(sshrpc_alg_kind kind, const char *spec, const char *opt
 		die("-o %s=%s: %s", option, spec, err.msg);
 }
 
-int stdio_main(int n_modules, const char *const *modules, const options *o);
+int stdio_main(int n_modules, const char *const *modules, const options *o, const char *exec_text);
 
 int main(int argc, char **argv)
 {
@@ -471,6 +471,7 @@ int main(int argc, char **argv)
 	const char *modules[MAX_MODULES];
 	int n_modules = 0;
 	bool stdio_mode = false;
+	const char *exec_text = NULL;
 	char err[512];
 
 	for (int i = 1; i < argc; i++) {
@@ -504,6 +505,10 @@ int main(int argc, char **argv)
 			i++;
 		} else if (strcmp(a, "--stdio") == 0) {
 			stdio_mode = true;
+		} else if (strcmp(a, "--exec") == 0 && v) {
+			stdio_mode = true;
+			exec_text = v;
+			i++;
 		} else if (strcmp(a, "--help") == 0) {
 			usage();
 			return 0;
@@ -521,7 +526,7 @@ int main(int argc, char **argv)
 	srv.lg.level = srv.o.log_level;
 
 	if (stdio_mode)
-		return stdio_main(n_modules, modules, &srv.o);
+		return stdio_main(n_modules, modules, &srv.o, exec_text);
 
 	signal(SIGPIPE, SIG_IGN);
 	resolve_algs(SSHRPC_ALG_KEX, srv.o.kex_algorithms, "KexAlgorithms", srv.kex, sizeof srv.kex);

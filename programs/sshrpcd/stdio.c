@@ -14,9 +14,12 @@
 #include "options.h"
 #include "sshrpc/rpc.h"
 
-int stdio_main(int n_modules, const char *const *modules, const options *o);
+int stdio_main(int n_modules, const char *const *modules, const options *o, const char *exec_text);
 
-int stdio_main(int n_modules, const char *const *modules, const options *o)
+/* exec_text: sshrpcd --exec TEXT answers one call as the exec mode does
+ * (ETF for {mfa,...} text, term text for call syntax) and exits with its
+ * status: what `ssh host 'sshrpcd --exec ...'` runs under OpenSSH. */
+int stdio_main(int n_modules, const char *const *modules, const options *o, const char *exec_text)
 {
 	logger lg = { o->log_level, "sshrpcd --stdio" };
 	sshrpc_rpc_registry *reg = NULL;
@@ -41,6 +44,33 @@ int stdio_main(int n_modules, const char *const *modules, const options *o)
 	sshrpc_rpc_session *s;
 	if (sshrpc_rpc_session_new(&cfg, &s) != SSHRPC_OK)
 		return 2;
+	if (exec_text != NULL) {
+		SSHRPC_IGNORE(sshrpc_rpc_session_exec(s, exec_text, strlen(exec_text), loop_now_ms()));
+		for (;;) {
+			size_t n = 0;
+			const uint8_t *p = sshrpc_rpc_session_output(s, &n);
+			if (n > 0) {
+				fwrite(p, 1, n, stdout);
+				sshrpc_rpc_session_consume(s, n);
+				continue;
+			}
+			if (sshrpc_rpc_session_state(s) & (SSHRPC_RPC_DONE | SSHRPC_RPC_FAILED))
+				break;
+			uint64_t d, now = loop_now_ms();
+			if (sshrpc_rpc_session_next_deadline(s, &d)) {
+				if (d > now)
+					poll(NULL, 0, (int)(d - now));
+				SSHRPC_IGNORE(sshrpc_rpc_session_tick(s, loop_now_ms()));
+			} else {
+				break;
+			}
+		}
+		fflush(stdout);
+		int st = sshrpc_rpc_session_exit_status(s);
+		sshrpc_rpc_session_free(s);
+		sshrpc_rpc_registry_free(reg);
+		return st;
+	}
 	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
 	fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
 	static uint8_t in[256 * 1024];
