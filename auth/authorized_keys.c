@@ -184,7 +184,7 @@ static int parse_expiry(line_parse *lp, const char *v)
 	unsigned f[7] = { 0 };
 	/* year (4 digits), month, day, hour, minute, second */
 	f[0] = (unsigned)((v[0] - '0') * 1000 + (v[1] - '0') * 100 + (v[2] - '0') * 10 + (v[3] - '0'));
-	for (size_t k = 1; 2 * k + 2 <= n; k++)
+	for (size_t k = 1; 2 * k + 4 <= n; k++)
 		f[k] = (unsigned)((v[2 * k + 2] - '0') * 10 + (v[2 * k + 3] - '0'));
 	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	if (f[0] < 1970 || f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > mdays[f[1] - 1] || f[3] > 23 || f[4] > 59 ||
