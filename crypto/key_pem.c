@@ -38,13 +38,41 @@ static int pass_cb(char *buf, size_t size, size_t *len, const OSSL_PARAM params[
 	return 1;
 }
 
-static bool contains(const uint8_t *hay, size_t n, const char *needle)
+/* Offset of needle in hay at or after from, or n when absent. */
+static size_t find(const uint8_t *hay, size_t n, size_t from, const char *needle)
 {
 	size_t m = strlen(needle);
-	for (size_t i = 0; m <= n && i <= n - m; i++)
+	for (size_t i = from; m <= n && i <= n - m; i++)
 		if (hay[i] == (uint8_t)needle[0] && memcmp(hay + i, needle, m) == 0)
-			return true;
-	return false;
+			return i;
+	return n;
+}
+
+static bool contains(const uint8_t *hay, size_t n, const char *needle)
+{
+	return find(hay, n, 0, needle) < n;
+}
+
+/* The first PEM block whose label ends in "PRIVATE KEY" (RFC 7468 §2
+ * labels: "PRIVATE KEY", "ENCRYPTED PRIVATE KEY", and the legacy "RSA
+ * PRIVATE KEY", "EC PRIVATE KEY", "DSA PRIVATE KEY"). The decoder reads
+ * only the first block, and `openssl ecparam -genkey` puts an "EC
+ * PARAMETERS" block before the key, as other tools put text. */
+static size_t private_key_block(const uint8_t *pem, size_t len)
+{
+	static const char begin[] = "-----BEGIN ";
+	static const char label_end[] = "PRIVATE KEY-----";
+	for (size_t at = find(pem, len, 0, begin); at < len; at = find(pem, len, at + 1, begin)) {
+		size_t close = find(pem, len, at + sizeof begin - 1, "-----");
+		size_t eol = find(pem, len, at, "\n");
+		if (close >= len || close > eol)
+			continue;
+		size_t end = close + 5;
+		if (end - (at + sizeof begin - 1) >= sizeof label_end - 1 &&
+			memcmp(pem + end - (sizeof label_end - 1), label_end, sizeof label_end - 1) == 0)
+			return at;
+	}
+	return len;
 }
 
 int sshrpc_key_from_pem(const sshrpc_alloc *a, const uint8_t *pem, size_t len, const char *passphrase,
@@ -53,6 +81,11 @@ int sshrpc_key_from_pem(const sshrpc_alloc *a, const uint8_t *pem, size_t len, c
 	*out = NULL;
 	if (pem == NULL || len == 0)
 		return SSHRPC_E_INVALID;
+	size_t start = private_key_block(pem, len);
+	if (start >= len)
+		return SSHRPC_E_INVALID;
+	pem += start;
+	len -= start;
 	/* Encrypted: the PKCS#8 label, or RFC 1421's header on a PKCS#1 or
 	 * SEC1 key. */
 	bool encrypted = contains(pem, len, "-----BEGIN ENCRYPTED PRIVATE KEY-----") ||

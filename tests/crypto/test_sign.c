@@ -552,6 +552,9 @@ Test(pem, loads_every_format, .timeout = 60)
 		{ "rsa2048_pkcs8_enc.pem", "fixture-pass", SSHRPC_KEY_RSA, 2048 },
 #endif
 		{ "ec256_sec1.pem", NULL, SSHRPC_KEY_ECDSA_P256, 256 },
+		/* An "EC PARAMETERS" block first, as `openssl ecparam -genkey`
+		 * writes it. */
+		{ "ec256_with_params.pem", NULL, SSHRPC_KEY_ECDSA_P256, 256 },
 		{ "ec384_sec1_enc.pem", "fixture-pass", SSHRPC_KEY_ECDSA_P384, 384 },
 		{ "ec521_pkcs8.pem", NULL, SSHRPC_KEY_ECDSA_P521, 521 },
 		{ "ec256_pkcs8_enc.pem", "fixture-pass", SSHRPC_KEY_ECDSA_P256, 256 },
