@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sshrpc/rpc_term.h"
+#include "sshrpc/rpc.h"
 
 /* A TSV file of the shared test data as lines of fields (tabs replaced by
  * NULs in place). */
