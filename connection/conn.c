@@ -86,17 +86,60 @@ int conn_begin(sshrpc_conn *c, uint8_t type, sshrpc_buf **w)
 		return SSHRPC_E_CLOSED;
 	if (c->in_write_begin)
 		return SSHRPC_E_STATE;
-	int rc = c->lower.begin(c->lower.ctx, type, w);
-	if (rc != SSHRPC_OK)
-		return conn_lower_fail(c, rc);
+	if (sshrpc_buf_len(&c->backlog) == 0) {
+		int rc = c->lower.begin(c->lower.ctx, type, w);
+		if (rc == SSHRPC_OK)
+			return SSHRPC_OK;
+		if (rc != SSHRPC_E_WOULDBLOCK)
+			return conn_lower_fail(c, rc);
+	}
+	/* Behind whatever already waits, in order. */
+	c->lower_blocked = true;
+	size_t mark = sshrpc_buf_len(&c->backlog);
+	uint8_t *h;
+	if (sshrpc_buf_reserve(&c->backlog, 5, &h) != SSHRPC_OK)
+		return conn_fatal(c, SSHRPC_E_TOO_LARGE, SSH_DISCONNECT_BY_APPLICATION,
+			"more than %zu bytes of messages wait for the layer below", c->backlog.max);
+	h[4] = type;
+	c->in_backlog = true;
+	c->backlog_mark = mark;
+	*w = &c->backlog;
 	return SSHRPC_OK;
 }
 
 int conn_end(sshrpc_conn *c)
 {
+	if (c->in_backlog) {
+		c->in_backlog = false;
+		size_t mark = c->backlog_mark;
+		sshrpc_store_be32(sshrpc_buf_ptr(&c->backlog) + mark,
+			(uint32_t)(sshrpc_buf_len(&c->backlog) - mark - 4));
+		return SSHRPC_OK;
+	}
 	int rc = c->lower.end(c->lower.ctx);
 	if (rc != SSHRPC_OK)
 		return conn_lower_fail(c, rc);
+	return SSHRPC_OK;
+}
+
+/* Hands the backlog to the layer below as far as it takes it. */
+static int backlog_flush(sshrpc_conn *c)
+{
+	while (sshrpc_buf_len(&c->backlog) > 0) {
+		const uint8_t *p = sshrpc_buf_ptr(&c->backlog);
+		uint32_t n = sshrpc_load_be32(p);
+		sshrpc_buf *w;
+		int rc = c->lower.begin(c->lower.ctx, p[4], &w);
+		if (rc == SSHRPC_E_WOULDBLOCK)
+			return SSHRPC_OK;
+		if (rc != SSHRPC_OK)
+			return conn_lower_fail(c, rc);
+		if ((rc = sshrpc_buf_put(w, p + 5, n - 1)) != SSHRPC_OK)
+			return conn_build_fail(c, p[4], rc);
+		if ((rc = c->lower.end(c->lower.ctx)) != SSHRPC_OK)
+			return conn_lower_fail(c, rc);
+		sshrpc_buf_consume(&c->backlog, 4 + (size_t)n);
+	}
 	return SSHRPC_OK;
 }
 
@@ -150,6 +193,10 @@ int sshrpc_conn_new(const sshrpc_conn_cfg *cfg, const sshrpc_msg_io *lower, sshr
 		c->cfg.send_queue = SSHRPC_BUF_HARD_MAX / 2;
 	if (c->cfg.alive_count_max == 0)
 		c->cfg.alive_count_max = SSHRPC_CONN_DEFAULT_ALIVE_COUNT_MAX;
+	/* Messages other than data are small and few per channel (replies,
+	 * adjusts, EOF, CLOSE): a bound that grows with the channel count. */
+	size_t backlog_max = (size_t)c->cfg.max_channels * 512;
+	sshrpc_buf_init(&c->backlog, a, backlog_max < 65536 ? 65536 : backlog_max);
 	(void)table_init(c);
 	*out = c;
 	return SSHRPC_OK;
@@ -174,6 +221,7 @@ void sshrpc_conn_free(sshrpc_conn *c)
 		conn_emit(c, &ev);
 	}
 	table_free(c);
+	sshrpc_buf_free(&c->backlog);
 	sshrpc_free(c->alloc, c, sizeof *c);
 }
 
@@ -296,16 +344,25 @@ int sshrpc_conn_flush(sshrpc_conn *c)
 		return dead_status(c);
 	if (!c->lower_blocked)
 		return SSHRPC_OK;
+	int rc = backlog_flush(c);
+	if (rc < 0)
+		return rc;
+	if (sshrpc_buf_len(&c->backlog) > 0)
+		return SSHRPC_OK; /* still blocked */
 	c->lower_blocked = false;
+	/* Then the channels' queued data, and the EOF, CLOSE and requests
+	 * that wait behind it. */
 	for (uint32_t i = 0; i < c->cap && !c->lower_blocked; i++) {
 		struct chan *ch = c->slots[i];
-		if (ch == NULL || sshrpc_buf_len(&ch->outq) == 0)
-			continue;
-		int rc = data_flush(c, ch);
-		if (rc < 0)
+		if (ch != NULL && (rc = data_flush(c, ch)) < 0)
 			return rc;
 	}
-	return SSHRPC_OK;
+	for (uint32_t i = 0; i < c->cap && !c->lower_blocked && !c->dead; i++) {
+		struct chan *ch = c->slots[i];
+		if (ch != NULL && (rc = data_check_writable(c, ch)) < 0)
+			return rc;
+	}
+	return c->dead ? dead_status(c) : SSHRPC_OK;
 }
 
 int sshrpc_conn_disconnect(sshrpc_conn *c, uint32_t reason, const char *description)

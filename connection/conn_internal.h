@@ -74,7 +74,14 @@ struct sshrpc_conn {
 	const sshrpc_alloc *alloc;
 	sshrpc_err err;
 	bool dead;
-	bool lower_blocked;    /* a data send met SSHRPC_E_WOULDBLOCK */
+	/* The layer below refused a message with SSHRPC_E_WOULDBLOCK (the
+	 * transport bounds its output and what waits during a key exchange):
+	 * data stays in the channels' queues, other messages wait in order in
+	 * the backlog, as records [u32 length][type][payload]. */
+	bool lower_blocked;
+	sshrpc_buf backlog;
+	bool in_backlog; /* the message being built goes to the backlog */
+	size_t backlog_mark;
 	bool no_more_sessions; /* received (server) or sent (client) */
 	bool in_write_begin;
 	bool greply_ignore;    /* the global request being reported wants no reply */

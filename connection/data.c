@@ -113,6 +113,9 @@ static int send_data_msg(sshrpc_conn *c, struct chan *ch, bool ext, uint32_t cod
 		return SSHRPC_E_CLOSED;
 	if (c->in_write_begin)
 		return SSHRPC_E_STATE;
+	/* Never ahead of messages waiting in the backlog. */
+	if (c->lower_blocked)
+		return SSHRPC_E_WOULDBLOCK;
 	uint8_t type = ext ? SSH_MSG_CHANNEL_EXTENDED_DATA : SSH_MSG_CHANNEL_DATA;
 	sshrpc_buf *w;
 	int rc = c->lower.begin(c->lower.ctx, type, &w);
@@ -155,8 +158,8 @@ int data_flush(sshrpc_conn *c, struct chan *ch)
 		uint32_t len = sshrpc_load_be32(h + 5);
 		const uint8_t *payload = h + QREC_HDR;
 		if (kind == QREC_REQUEST) {
-			if (c->lower_blocked)
-				return SSHRPC_OK;
+			/* Everything before it was handed down, so it may join
+			 * the backlog if the layer below is blocked. */
 			if ((rc = req_send_queued(c, ch, payload, len)) != SSHRPC_OK)
 				return rc;
 		} else if (ch->eow_rcvd) {
@@ -180,8 +183,6 @@ int data_flush(sshrpc_conn *c, struct chan *ch)
 		}
 		queue_pop(ch, len);
 	}
-	if (c->lower_blocked)
-		return SSHRPC_OK;
 	if (ch->eof_pending && !ch->eof_sent) {
 		ch->eof_pending = false;
 		ch->eof_sent = true;

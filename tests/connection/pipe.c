@@ -232,6 +232,8 @@ static int e_begin(void *ctx, uint8_t type, sshrpc_buf **w)
 {
 	struct tp_end *e = ctx;
 	cr_assert(!e->building, "begin while a message is open");
+	if (e->block_all)
+		return SSHRPC_E_WOULDBLOCK;
 	if (e->block_data && (type == SSH_MSG_CHANNEL_DATA || type == SSH_MSG_CHANNEL_EXTENDED_DATA))
 		return SSHRPC_E_WOULDBLOCK;
 	sshrpc_buf_reset(&e->out);

@@ -47,6 +47,7 @@ struct tp_end {
 	char disc_msg[256];
 	sshrpc_err err;
 	bool block_data;       /* begin() of data messages reports WOULDBLOCK */
+	bool block_all;        /* begin() of any message reports WOULDBLOCK */
 	uint64_t msgs_sent, data_msgs_sent;
 	size_t max_data_len;   /* largest data message payload sent */
 };

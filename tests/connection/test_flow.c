@@ -17,7 +17,8 @@ struct flow {
 	size_t srv_got;     /* bytes the server verified */
 	size_t cli_got;
 	size_t cli_consume_max; /* per data event on the client */
-	int cli_writable, srv_writable, srv_eow, cli_eof;
+	int cli_writable, srv_writable, srv_eow, cli_eof, cli_replies, cli_closes, cli_opened;
+	bool cli_reply_ok;
 	size_t srv_ext_other;
 	uint8_t tmp[1 << 16];
 };
@@ -35,6 +36,12 @@ static void flow_cli(void *ud, sshrpc_conn *c, sshrpc_conn_event *ev)
 	}
 	case SSHRPC_CONN_EV_WRITABLE: f->cli_writable++; break;
 	case SSHRPC_CONN_EV_EOF: f->cli_eof++; break;
+	case SSHRPC_CONN_EV_REQUEST_REPLY:
+		f->cli_replies++;
+		f->cli_reply_ok = ev->u.reply.success;
+		break;
+	case SSHRPC_CONN_EV_CLOSE: f->cli_closes++; break;
+	case SSHRPC_CONN_EV_OPENED: f->cli_opened++; break;
 	default: break;
 	}
 	(void)c;
@@ -374,5 +381,51 @@ Test(flow, eow_stops_our_writes)
 	tp_world_pump(&f->w);
 	cr_assert_eq(f->cli_got, 2000);
 	cr_assert_eq(f->w.pipe->violations, 0, "%s", f->w.pipe->first_violation);
+	flow_free(f);
+}
+
+Test(flow, blocked_lower_layer_holds_every_message_in_order)
+{
+	/* The transport refuses all upper-layer messages while its output is
+	 * full or a key exchange runs: replies, adjusts, confirmations and
+	 * CLOSE wait in order, data waits in its channel. */
+	sshrpc_conn_cfg cc = { 0 }, sc = { .window = 100000, .max_packet = 30000 };
+	struct flow *f = flow_new(&cc, &sc);
+	f->w.pipe->end[1].block_all = true;
+	uint8_t one = 1;
+	cr_assert_eq(sshrpc_chan_request(f->w.cli, f->cid, "nosuch@example.com", true, &one, 1), SSHRPC_OK);
+	size_t pos = 0;
+	int rc = push(f, f->w.cli, f->cid, 1, &pos, 300000);
+	cr_assert(rc == SSHRPC_OK || rc == SSHRPC_E_WOULDBLOCK);
+	uint32_t second;
+	cr_assert_eq(sshrpc_chan_open_session(f->w.cli, NULL, &second), SSHRPC_OK);
+	tp_world_pump(&f->w);
+	cr_assert_eq(f->srv_got, 100000, "a window's worth arrived and was consumed");
+	cr_assert_eq(f->cli_replies, 0);
+	cr_assert_eq(f->cli_opened, 1, "only the first channel's confirmation");
+	/* The server keeps answering into its backlog meanwhile. */
+	size_t n;
+	cr_assert_eq(sshrpc_chan_write(f->w.srv, f->sid, "late", 4, &n), SSHRPC_OK);
+	cr_assert_eq(sshrpc_chan_eof(f->w.srv, f->sid), SSHRPC_OK);
+	cr_assert_eq(sshrpc_chan_close(f->w.srv, f->sid), SSHRPC_OK);
+	tp_world_pump(&f->w);
+	cr_assert_eq(tp_pending(f->w.pipe, 0), 0);
+	f->w.pipe->end[1].block_all = false;
+	f->cli_consume_max = 0;
+	while (pos < 300000 && f->cli_closes == 0) {
+		tp_world_pump(&f->w);
+		rc = push(f, f->w.cli, f->cid, 1, &pos, 300000);
+		if (rc == SSHRPC_E_CLOSED)
+			break;
+	}
+	tp_world_pump(&f->w);
+	cr_assert_eq(f->cli_replies, 1);
+	cr_assert_not(f->cli_reply_ok);
+	cr_assert_eq(f->cli_opened, 2);
+	cr_assert_eq(f->cli_eof, 1);
+	cr_assert_eq(f->cli_closes, 1);
+	cr_assert_eq(f->w.pipe->violations, 0, "%s", f->w.pipe->first_violation);
+	cr_assert_not(sshrpc_conn_is_dead(f->w.cli));
+	cr_assert_not(sshrpc_conn_is_dead(f->w.srv));
 	flow_free(f);
 }
