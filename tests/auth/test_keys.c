@@ -486,11 +486,11 @@ Test(keys, base64_vectors)
 		sshrpc_buf_init(&b, NULL, 0);
 		cr_assert_eq(sshrpc_base64_encode((const uint8_t *)plain[i], strlen(plain[i]), &b), SSHRPC_OK);
 		cr_assert_eq(sshrpc_buf_len(&b), strlen(enc[i]));
-		cr_assert(memcmp(sshrpc_buf_ptr(&b), enc[i], strlen(enc[i])) == 0);
+		cr_assert(strlen(enc[i]) == 0 || memcmp(sshrpc_buf_ptr(&b), enc[i], strlen(enc[i])) == 0);
 		sshrpc_buf_reset(&b);
 		cr_assert_eq(sshrpc_base64_decode(enc[i], strlen(enc[i]), &b), SSHRPC_OK);
 		cr_assert_eq(sshrpc_buf_len(&b), strlen(plain[i]));
-		cr_assert(memcmp(sshrpc_buf_ptr(&b), plain[i], strlen(plain[i])) == 0);
+		cr_assert(strlen(plain[i]) == 0 || memcmp(sshrpc_buf_ptr(&b), plain[i], strlen(plain[i])) == 0);
 		sshrpc_buf_free(&b);
 	}
 	static const char *const bad[] = { "Z", "Zg=", "Zg===", "Zm9v!", "Zg==Zg==", "Zh==", "=", "Zm9=" };
