@@ -553,7 +553,8 @@ int sshc_request(sshc *c, sshc_chan *ch, int kind, const char *arg, size_t len)
 	while (ch->replies_pending > 0 && !ch->closed)
 		if (sshc_wait(c) < 0)
 			return -1;
-	return ch->last_reply_ok && !ch->closed ? 0 : -2;
+	/* An exec may be answered, replied to and closed in one flight. */
+	return ch->last_reply_ok ? 0 : -2;
 }
 
 int sshc_write_all(sshc *c, sshc_chan *ch, const void *p, size_t n)
