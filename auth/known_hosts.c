@@ -293,7 +293,7 @@ int sshrpc_known_hosts_line(const char *host, unsigned port, const sshrpc_key *k
 		if (rc == SSHRPC_OK)
 			rc = sshrpc_base64_encode(mac, SHA1_LEN, out);
 	} else {
-		/* Written as given (ssh(1) lower-cases it too). */
+		/* Lower-cased, as ssh(1) writes it. */
 		rc = lookup_name(host, port, name, sizeof name);
 		if (rc == SSHRPC_OK)
 			rc = sshrpc_buf_put(out, name, strlen(name));
