@@ -30,12 +30,12 @@ struct sshrpc_cipher {
 	const sshrpc_alloc *a;
 	const sshrpc_cipher_def *def;
 	sshrpc_direction dir;
-	EVP_CIPHER *evp;      /* fetched once per key */
-	EVP_CIPHER_CTX *ctx;  /* CTR/CBC/GCM: AES; chacha: K_2, the payload key */
-	EVP_CIPHER_CTX *hdr;  /* chacha: K_1, the length key */
-	EVP_MAC *poly_mac;    /* chacha: Poly1305 */
+	EVP_CIPHER *evp;     /* fetched once per key */
+	EVP_CIPHER_CTX *ctx; /* CTR/CBC/GCM: AES; chacha: K_2, the payload key */
+	EVP_CIPHER_CTX *hdr; /* chacha: K_1, the length key */
+	EVP_MAC *poly_mac;   /* chacha: Poly1305 */
 	EVP_MAC_CTX *poly;
-	uint8_t gcm_iv[12];   /* GCM: fixed (4) || invocation counter (8), RFC 5647 §7.1 */
+	uint8_t gcm_iv[12]; /* GCM: fixed (4) || invocation counter (8), RFC 5647 §7.1 */
 };
 
 /* AEAD halves of sshrpc_cipher_new/free (cipher_aead.c). */
@@ -52,8 +52,8 @@ void sshrpc_chacha20_iv(uint8_t iv[16], uint64_t counter, const uint8_t nonce[8]
 
 /* One-shot ChaCha20 in that 64/64 layout (tests, known-answer vectors):
  * out = in XOR keystream(key, nonce) starting at block counter. */
-int sshrpc_chacha20_xor(const uint8_t key[32], uint64_t counter, const uint8_t nonce[8],
-	const uint8_t *in, uint8_t *out, size_t len);
+int sshrpc_chacha20_xor(const uint8_t key[32], uint64_t counter, const uint8_t nonce[8], const uint8_t *in,
+        uint8_t *out, size_t len);
 
 /* One-shot Poly1305 (tests, known-answer vectors). */
 int sshrpc_poly1305(const uint8_t key[32], const uint8_t *msg, size_t len, uint8_t tag[16]);
