@@ -214,6 +214,10 @@ void sshrpc_tr_input_compact(sshrpc_transport *t);
  * the output buffer, positioned after the header and the message number. */
 int sshrpc_tr_send_begin(sshrpc_transport *t, uint8_t type, sshrpc_buf **w, size_t *mark);
 int sshrpc_tr_send_end(sshrpc_transport *t, size_t mark);
+/* Encrypts and MACs (or seals) a framed packet of total bytes (length field
+ * included) in place with c at its current sequence number; the MAC or
+ * tag goes after it. Does not advance the sequence number. */
+int sshrpc_tr_seal(tr_crypt *c, uint8_t *pkt, size_t total);
 /* A whole transport message from a payload (message number included). */
 int sshrpc_tr_send_payload(sshrpc_transport *t, const uint8_t *payload, size_t len);
 int sshrpc_tr_flush_pending(sshrpc_transport *t);

@@ -73,6 +73,29 @@ int sshrpc_tr_crypt_install(sshrpc_transport *t, tr_crypt *c, const tr_dir_keys 
 
 /* ---- framing ------------------------------------------------------------------------ */
 
+int sshrpc_tr_seal(tr_crypt *c, uint8_t *pkt, size_t total)
+{
+	int rc = SSHRPC_OK;
+	if (!c->encrypted)
+		return SSHRPC_OK;
+	uint8_t *mac = pkt + total;
+	if (c->aead)
+		return sshrpc_cipher_aead_seal(c->cipher, c->seqnr, pkt, total, mac);
+	if (c->etm) {
+		/* OpenSSH PROTOCOL §1.5: encrypt, then MAC length || ciphertext */
+		rc = sshrpc_cipher_crypt(c->cipher, pkt + 4, total - 4);
+		if (rc == SSHRPC_OK && c->mac != NULL)
+			rc = sshrpc_mac_compute(c->mac, c->seqnr, pkt, total, mac);
+		return rc;
+	}
+	/* RFC 4253 §6.4: MAC over the plaintext, then encrypt it all */
+	if (c->mac != NULL)
+		rc = sshrpc_mac_compute(c->mac, c->seqnr, pkt, total, mac);
+	if (rc == SSHRPC_OK)
+		rc = sshrpc_cipher_crypt(c->cipher, pkt, total);
+	return rc;
+}
+
 int sshrpc_tr_send_begin(sshrpc_transport *t, uint8_t type, sshrpc_buf **w, size_t *mark)
 {
 	uint8_t *h;
@@ -121,21 +144,8 @@ int sshrpc_tr_send_end(sshrpc_transport *t, size_t mark)
 	uint8_t type = pkt[5];
 	/* RFC 4253 §6: random padding. */
 	rc = sshrpc_random(pkt + 5 + payload, pad);
-	if (rc == SSHRPC_OK && c->encrypted) {
-		uint8_t *mac = pkt + total;
-		if (c->aead) {
-			rc = sshrpc_cipher_aead_seal(c->cipher, c->seqnr, pkt, total, mac);
-		} else if (c->etm) {
-			rc = sshrpc_cipher_crypt(c->cipher, pkt + 4, plen);
-			if (rc == SSHRPC_OK)
-				rc = sshrpc_mac_compute(c->mac, c->seqnr, pkt, total, mac);
-		} else {
-			if (c->mac != NULL)
-				rc = sshrpc_mac_compute(c->mac, c->seqnr, pkt, total, mac);
-			if (rc == SSHRPC_OK)
-				rc = sshrpc_cipher_crypt(c->cipher, pkt, total);
-		}
-	}
+	if (rc == SSHRPC_OK)
+		rc = sshrpc_tr_seal(c, pkt, total);
 	if (rc != SSHRPC_OK) {
 		sshrpc_buf_truncate(&t->out, mark);
 		return rc;

@@ -1,0 +1,3 @@
+/* The client side of kex_harness.h: the server's REPLY and GEX GROUP
+ * parsers. */
+#include "kex_harness.h"
