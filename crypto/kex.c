@@ -111,6 +111,7 @@ static bool mag_less(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 	return memcmp(a, b, an) < 0;
 }
 
+#if SSHRPC_WITH_DH
 static int dh_params(const uint8_t *p, size_t plen, const uint8_t *gen, size_t glen, EVP_PKEY **out)
 {
 	int rc = SSHRPC_E_CRYPTO;
@@ -177,6 +178,7 @@ static int dh_keygen(sshrpc_kex_key *k, const uint8_t *p, size_t plen, const uin
 	EVP_PKEY_free(params);
 	return rc;
 }
+#endif
 
 static int keygen(sshrpc_kex_key *k, const uint8_t *p, size_t plen, const uint8_t *gen, size_t glen)
 {

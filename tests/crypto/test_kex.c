@@ -375,6 +375,19 @@ Test(dh, invalid_group_parameters_refused)
 	cr_assert_null(a);
 }
 
+#else
+
+Test(dh, not_built)
+{
+	const uint8_t p[128] = { 0xff, [127] = 0xff }, g = 2;
+	uint8_t pub[128];
+	size_t n;
+	sshrpc_kex_key *a;
+	cr_assert_eq(sshrpc_kex_keygen(NULL, SSHRPC_KEX_DH, p, sizeof p, &g, 1, &a, pub, sizeof pub, &n),
+		SSHRPC_E_UNSUPPORTED);
+	cr_assert_null(a);
+}
+
 #endif
 
 /* ---- the MODP primes --------------------------------------------------------- */
