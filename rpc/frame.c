@@ -1,12 +1,14 @@
 /* {packet,4} framing on a channel byte stream (interface.md, "Framing on
  * shell and subsystem channels"): a message may be cut across any number
  * of SSH_MSG_CHANNEL_DATA packets and a packet may hold several. The
- * reader keeps one message at a time, and grows its buffer as the bytes
- * arrive (doubling, capped at the announced length) rather than trusting a
- * length prefix with 16 MiB up front. */
+ * reader keeps one message at a time; past 1 MiB it grows its buffer as the
+ * bytes arrive (doubling, capped at the announced length) rather than
+ * trusting a bare length prefix with 16 MiB up front. */
 #include <string.h>
 
 #include "sshrpc/rpc.h"
+
+#define FRAME_FIRST_ALLOC ((size_t)1024 * 1024)
 
 void sshrpc_frame_rd_init(sshrpc_frame_rd *f, const sshrpc_alloc *a, size_t max)
 {
@@ -30,7 +32,9 @@ static int grow(sshrpc_frame_rd *f, size_t need)
 {
 	if (need <= f->msg_cap)
 		return SSHRPC_OK;
-	size_t ncap = f->msg_cap < 4096 ? 4096 : f->msg_cap;
+	/* Up to 1 MiB is allocated at once (one copy of the data, never a
+	 * move); beyond that the buffer doubles as the bytes come. */
+	size_t ncap = f->msg_cap < FRAME_FIRST_ALLOC ? FRAME_FIRST_ALLOC : f->msg_cap;
 	while (ncap < need)
 		ncap *= 2;
 	if (ncap > f->msg_len)

@@ -236,6 +236,9 @@ static void finish(sshrpc_rpc_session *s, struct req *r, const sshrpc_term *inne
 	sshrpc_buf *b = direct ? &s->out : &r->reply;
 	sshrpc_err err = { 0 };
 	int rc = encode_reply(s, b, &term, &err);
+	/* an INVALID term from a constructor the arena refused: say why */
+	if (rc == SSHRPC_E_INVALID && r->heap.failed != 0)
+		rc = r->heap.failed;
 	if (rc != SSHRPC_OK) {
 		/* what the handler returned cannot be sent: say why instead */
 		const char *why = rc == SSHRPC_E_TOO_LARGE ? "too_large" : rc == SSHRPC_E_NOMEM ? "nomem" : "bad_result";
@@ -614,6 +617,8 @@ int sshrpc_rpc_session_exec(sshrpc_rpc_session *s, const char *cmd, size_t len, 
 	if (rq.kind == SSHRPC_RPC_CAST)
 		s->exit_status = 0;
 	dispatch(s, r, &rq);
+	/* a cast still running is dropped, as at the end of a stream */
+	check_done(s);
 	return SSHRPC_OK;
 }
 

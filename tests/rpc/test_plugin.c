@@ -18,7 +18,12 @@ Test(plugin, load_and_call)
 	harness H;
 	h_init(&H);
 	sshrpc_err err = { 0 };
-	cr_assert_eq(sshrpc_rpc_module_load(H.reg, RPC_TESTMOD_PATH, &err), SSHRPC_OK, "%s", err.msg);
+	int rc = sshrpc_rpc_module_load(H.reg, RPC_TESTMOD_PATH, &err);
+	cr_expect_eq(rc, SSHRPC_OK, "%s", err.msg);
+	if (rc != SSHRPC_OK) {
+		h_free(&H);
+		return;
+	}
 	cr_expect_eq(sshrpc_rpc_registry_count(H.reg), 6 + 3);
 	h_start(&H);
 	h_send(&H, "{mfa,{testmod,hello,[world]}}");

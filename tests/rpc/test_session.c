@@ -404,7 +404,8 @@ static char *exec_run(harness *H, const char *cmd, int *status, size_t *outlen)
 	size_t n;
 	const uint8_t *p = sshrpc_rpc_session_output(H->s, &n);
 	char *s = malloc(n + 1);
-	memcpy(s, p, n);
+	if (n > 0)
+		memcpy(s, p, n);
 	s[n] = '\0';
 	*outlen = n;
 	*status = sshrpc_rpc_session_exit_status(H->s);

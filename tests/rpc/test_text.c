@@ -34,6 +34,8 @@ static void roundtrip_file(const char *name, int text_field)
 	test_alloc_init(&ta);
 	for (size_t i = 0; i < f.nlines; i++) {
 		const char *text = f.lines[i].field[text_field];
+		if (text == NULL)
+			continue;
 		sshrpc_heap h;
 		sshrpc_heap_init(&h, &ta.a, 0);
 		sshrpc_err err = { 0 };
