@@ -3,5 +3,7 @@
 #define SSHRPC_BENCH_H
 
 int bench_crypto_main(int argc, char **argv);
+/* The RPC benchmark: also what runs with no subcommand. */
+int bench_rpc_main(int argc, char **argv);
 
 #endif

@@ -77,7 +77,10 @@ int bench_call_setup(bench_ctx *b, char *err, size_t errlen)
 		snprintf(err, errlen, "exec command too long");
 		return -1;
 	}
-	snprintf(b->exec_cmd, sizeof b->exec_cmd, "%s --exec %s", q1, q2);
+	if ((size_t)snprintf(b->exec_cmd, sizeof b->exec_cmd, "%s --exec %s", q1, q2) >= sizeof b->exec_cmd) {
+		snprintf(err, errlen, "exec command too long");
+		return -1;
+	}
 	return 0;
 }
 

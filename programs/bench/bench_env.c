@@ -567,7 +567,10 @@ int bench_env_setup(bench_ctx *b, char *err, size_t errlen)
 	char *slash = strrchr(exe, '/');
 	*slash = '\0';
 	snprintf(b->bindir, sizeof b->bindir, "%s", exe);
-	snprintf(b->sshrpcd, sizeof b->sshrpcd, "%s/sshrpcd", b->bindir);
+	if ((size_t)snprintf(b->sshrpcd, sizeof b->sshrpcd, "%s/sshrpcd", b->bindir) >= sizeof b->sshrpcd) {
+		snprintf(err, errlen, "%.200s: path too long", exe);
+		return -1;
+	}
 
 	struct passwd *pw = getpwuid(getuid());
 	snprintf(b->user, sizeof b->user, "%s", pw != NULL ? pw->pw_name : "root");
@@ -620,8 +623,27 @@ int bench_env_setup(bench_ctx *b, char *err, size_t errlen)
 		sshrpc_buf_free(&pub);
 		if (rc != 0)
 			return -1;
-		if (b->target == NULL && write_text(b->known_hosts, "", 0, 0600) != 0) {
-			snprintf(err, errlen, "%s: %s", b->known_hosts, strerror(errno));
+	}
+	/* Ours is always a file of this run: the servers it starts add their
+	 * host key to it. With --target --known-hosts FILE, FILE's lines are
+	 * copied in first; FILE itself is never written. */
+	if (write_text(b->known_hosts, "", 0, 0600) != 0) {
+		snprintf(err, errlen, "%s: %s", b->known_hosts, strerror(errno));
+		return -1;
+	}
+	if (b->target != NULL && b->known_hosts_arg[0] != '\0') {
+		uint8_t *data = NULL;
+		size_t len = 0;
+		sshrpc_err e = { 0 };
+		if (sshrpc_keyfile_read(NULL, b->known_hosts_arg, false, &data, &len, &e) == SSHRPC_OK) {
+			int rc = append_text(b->known_hosts, (const char *)data, len);
+			sshrpc_keyfile_free(NULL, data, len);
+			if (rc != 0) {
+				snprintf(err, errlen, "%s: %s", b->known_hosts, strerror(errno));
+				return -1;
+			}
+		} else if (access(b->known_hosts_arg, F_OK) == 0) {
+			snprintf(err, errlen, "--known-hosts %s", e.msg);
 			return -1;
 		}
 	}
@@ -741,7 +763,7 @@ int bench_start_sshd(bench_ctx *b)
 		"Subsystem sshrpc %s --stdio\n",
 		b->sshd_port, b->host_key, b->authorized_keys, b->dir, b->sshrpcd);
 	if (write_text(cfg, text, (size_t)n, 0600) != 0) {
-		snprintf(b->sshd_error, sizeof b->sshd_error, "%s: %s", cfg, strerror(errno));
+		snprintf(b->sshd_error, sizeof b->sshd_error, "%.150s: %s", cfg, strerror(errno));
 		return -1;
 	}
 	char log[PATH_MAX];

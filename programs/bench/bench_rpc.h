@@ -113,6 +113,7 @@ typedef struct bench_ctx {
 	const char *json_path; /* "-" for stdout */
 	const char *plot_path;
 	const char *target;    /* --target HOST:PORT */
+	char known_hosts_arg[PATH_MAX]; /* --known-hosts: copied into ours */
 	char command[1024];    /* how the run was started, for the record */
 
 	/* environment */
@@ -136,6 +137,7 @@ typedef struct bench_ctx {
 	pid_t db_pid;
 	char db_error[240];
 	char cpu_model[128];
+	char ssh_version[128], db_version[64];
 	int ncpu;
 	char negotiated[256];  /* our client's algorithms on the latency runs */
 
