@@ -143,7 +143,10 @@ static int send_data_msg(sshrpc_conn *c, struct chan *ch, bool ext, uint32_t cod
  * the maximum packet size). */
 static size_t send_allowance(const struct chan *ch, size_t want)
 {
-	return min_sz(min_sz(want, ch->remote_window), ch->remote_max_packet);
+	/* Whatever the peer advertises, one message also fits the packets
+	 * our transport sends (architecture.md: 256 KiB). */
+	size_t n = min_sz(min_sz(want, ch->remote_window), ch->remote_max_packet);
+	return min_sz(n, SSHRPC_CONN_MAX_PACKET_LIMIT);
 }
 
 int data_flush(sshrpc_conn *c, struct chan *ch)
@@ -287,9 +290,11 @@ int sshrpc_chan_write_begin(sshrpc_conn *c, uint32_t id, size_t want, uint8_t **
 		return SSHRPC_E_CLOSED;
 	if (c->in_write_begin)
 		return SSHRPC_E_STATE;
+	if (want == 0)
+		return SSHRPC_E_INVALID;
 	size_t n = send_allowance(ch, want);
 	if (ch->state != SSHRPC_CHAN_OPEN || sshrpc_buf_len(&ch->outq) > 0 || c->lower_blocked || n == 0) {
-		if (ch->state == SSHRPC_CHAN_OPEN && n == 0 && want > 0)
+		if (ch->state == SSHRPC_CHAN_OPEN && n == 0)
 			ch->window_stalls++;
 		ch->want_writable = true;
 		return SSHRPC_E_WOULDBLOCK;

@@ -272,8 +272,12 @@ SSHRPC_MUST_USE int sshrpc_conn_process(sshrpc_conn *c, uint64_t now_ms);
 SSHRPC_MUST_USE int sshrpc_conn_tick(sshrpc_conn *c, uint64_t now_ms);
 /* When sshrpc_conn_tick wants to run next; UINT64_MAX when never. */
 uint64_t sshrpc_conn_next_deadline(const sshrpc_conn *c);
-/* Retries output the layer below refused with SSHRPC_E_WOULDBLOCK
- * (sshrpc_conn_process does this too). */
+/* Retries output the layer below refused with SSHRPC_E_WOULDBLOCK (the
+ * transport does so while its output is full or a key exchange runs):
+ * meanwhile data waits in the channels' queues and every other message in
+ * a bounded backlog, in order. sshrpc_conn_process does this first too;
+ * a driver calls it after it drained the transport's output. It may
+ * report SSHRPC_CONN_EV_WRITABLE. */
 SSHRPC_MUST_USE int sshrpc_conn_flush(sshrpc_conn *c);
 /* Ends the connection from our side (SSH_MSG_DISCONNECT below). */
 int sshrpc_conn_disconnect(sshrpc_conn *c, uint32_t reason, const char *description);
@@ -338,7 +342,9 @@ SSHRPC_MUST_USE int sshrpc_chan_exit_signal(sshrpc_conn *c, uint32_t id, const c
 /* eow@openssh.com: we stopped reading (OpenSSH PROTOCOL §2.1). */
 SSHRPC_MUST_USE int sshrpc_chan_eow(sshrpc_conn *c, uint32_t id);
 /* Answers the oldest SSHRPC_CONN_EV_REQUEST of the channel still
- * unanswered. */
+ * unanswered. During the event of a request that wants no reply it does
+ * nothing. Answers still owed when the channel closes are dropped (after
+ * SSHRPC_CONN_EV_CLOSE the id may name a new channel). */
 SSHRPC_MUST_USE int sshrpc_chan_reply(sshrpc_conn *c, uint32_t id, bool success);
 
 /* ---- channels: data ---------------------------------------------------- */
@@ -359,6 +365,8 @@ SSHRPC_MUST_USE int sshrpc_chan_write_ext(sshrpc_conn *c, uint32_t id, uint32_t 
  * closed). Nothing else may be sent on the connection in between. */
 SSHRPC_MUST_USE int sshrpc_chan_write_begin(sshrpc_conn *c, uint32_t id, size_t want, uint8_t **p,
 	size_t *avail);
+/* n may be less than *avail, 0 included (an empty data message goes out:
+ * the layer below cannot cancel a begun message). */
 SSHRPC_MUST_USE int sshrpc_chan_write_end(sshrpc_conn *c, uint32_t id, size_t n);
 
 /* Buffered bytes of a stream (those data events left unconsumed). */
