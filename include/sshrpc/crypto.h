@@ -35,7 +35,8 @@ SSHRPC_MUST_USE int sshrpc_hash_update(sshrpc_hash_ctx *h, const void *p, size_t
 /* Writes the digest and resets the context for reuse. */
 SSHRPC_MUST_USE int sshrpc_hash_final(sshrpc_hash_ctx *h, uint8_t *out);
 /* Copies the running state of src into dst (both made by sshrpc_hash_new
- * with the same alg): for K || H || X || session_id chains. */
+ * with the same alg; SSHRPC_E_INVALID otherwise): for K || H || X ||
+ * session_id chains. */
 SSHRPC_MUST_USE int sshrpc_hash_copy(sshrpc_hash_ctx *dst, const sshrpc_hash_ctx *src);
 void sshrpc_hash_free(sshrpc_hash_ctx *h);
 
@@ -59,14 +60,19 @@ typedef struct sshrpc_cipher_info {
 	bool legacy;           /* built but off unless named */
 } sshrpc_cipher_info;
 
-/* NULL when the name is not built. The list is in our order of preference. */
+/* NULL when the name is not built. The list is in our order of preference.
+ * "none" is found by lookup (kind NONE, block 8, legacy: only before the
+ * first NEWKEYS) but never listed by sshrpc_cipher_all. */
 const sshrpc_cipher_info *sshrpc_cipher_lookup(const char *name, size_t name_len);
 const sshrpc_cipher_info *const *sshrpc_cipher_all(size_t *count);
 
 typedef struct sshrpc_cipher sshrpc_cipher;
 typedef enum { SSHRPC_DECRYPT = 0, SSHRPC_ENCRYPT = 1 } sshrpc_direction;
 
-/* key and iv are key_len and iv_len bytes. */
+/* key and iv are key_len and iv_len bytes. A NULL allocator means the
+ * default one (for every *_new of this header). Calls of the wrong kind
+ * (crypt on an AEAD cipher, AEAD calls on CTR/CBC, seal on a decrypt
+ * context, open on an encrypt context) give SSHRPC_E_STATE. */
 SSHRPC_MUST_USE int sshrpc_cipher_new(const sshrpc_alloc *a, const sshrpc_cipher_info *info,
 	const uint8_t *key, const uint8_t *iv, sshrpc_direction dir, sshrpc_cipher **out);
 void sshrpc_cipher_free(sshrpc_cipher *c);
@@ -88,8 +94,11 @@ SSHRPC_MUST_USE int sshrpc_cipher_crypt(sshrpc_cipher *c, uint8_t *buf, size_t l
  * seal: encrypts pkt[4..total) in place (chacha: also pkt[0..4)) and writes
  *   the tag. GCM's invocation counter advances (RFC 5647 §7.1).
  * open: checks the tag in constant time, then decrypts pkt[4..total) in
- *   place (chacha: pkt[0..4) stays as received). SSHRPC_E_MAC on mismatch,
- *   with the plaintext untouched. */
+ *   place (chacha: pkt[0..4) stays as received). SSHRPC_E_MAC on mismatch:
+ *   the packet then holds the bytes as received, and GCM's invocation
+ *   counter does not advance.
+ * crypt on a length that is not a whole number of blocks gives
+ * SSHRPC_E_INVALID. */
 SSHRPC_MUST_USE int sshrpc_cipher_aead_length(sshrpc_cipher *c, uint32_t seqnr, const uint8_t *pkt, uint32_t *len);
 SSHRPC_MUST_USE int sshrpc_cipher_aead_seal(sshrpc_cipher *c, uint32_t seqnr, uint8_t *pkt, size_t total, uint8_t *tag);
 SSHRPC_MUST_USE int sshrpc_cipher_aead_open(sshrpc_cipher *c, uint32_t seqnr, uint8_t *pkt, size_t total, const uint8_t *tag);
