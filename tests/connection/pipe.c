@@ -41,6 +41,8 @@ static bool q_pop(struct tp_queue *q, struct tp_msg *m)
 
 /* ---- the checking peer --------------------------------------------------- */
 
+static void violation(struct tp_pipe *p, const char *fmt, ...) SSHRPC_PRINTF(2, 3);
+
 static void violation(struct tp_pipe *p, const char *fmt, ...)
 {
 	if (p->violations++ == 0) {
