@@ -38,7 +38,7 @@ client() {
 for mode in exec exec-mod shell subsystem; do
 	echo "--- mode $mode"
 	client --mode "$mode" 127.0.0.1 'sys:ping()' 'sys:echo(<<"abc">>)' 'sys:add(2,3)' \
-		'sys:add(18446744073709551616,1)' 'nosuch:fun(1)'  || true
+		'sys:add(18446744073709551616,1)' 'nosuch:call(1)'  || true
 done
 echo "--- benchmark (short run; docs/benchmarks.md has the full one)"
 "$bin/sshrpc-bench" --quick --target "127.0.0.1:$port" --identity "$work/id_ed25519" \
