@@ -140,7 +140,8 @@ typedef enum sshrpc_kex_group {
 } sshrpc_kex_group;
 
 /* The MODP groups of RFC 2409/3526 by number (1, 2, 14, 16, 18): big-endian
- * prime, generator 2. NULL when not built. */
+ * prime, generator 2. NULL when not built. 1 is the 768-bit Oakley group;
+ * SSH's diffie-hellman-group1-sha1 uses group 2 (RFC 4253 §8.1). */
 const uint8_t *sshrpc_dh_modp_prime(int group, size_t *len);
 
 typedef struct sshrpc_kex_key sshrpc_kex_key;
@@ -155,7 +156,9 @@ SSHRPC_MUST_USE int sshrpc_kex_keygen(const sshrpc_alloc *a, sshrpc_kex_group g,
 /* Computes the shared secret from the peer's public value (same encodings).
  * Validates the peer value (point on curve, 1 < f < p-1, X25519 not all
  * zero). *secret is the unsigned big-endian shared secret to be encoded as
- * an mpint for the exchange hash (RFC 8731 §3, RFC 5656 §4, RFC 4253 §8). */
+ * an mpint for the exchange hash (RFC 8731 §3, RFC 5656 §4, RFC 4253 §8).
+ * SSHRPC_E_INVALID for a wrong length or encoding, SSHRPC_E_PROTOCOL for a
+ * value the rules refuse. */
 SSHRPC_MUST_USE int sshrpc_kex_derive(sshrpc_kex_key *k, const uint8_t *peer, size_t peer_len,
 	uint8_t *secret, size_t cap, size_t *secret_len);
 void sshrpc_kex_key_free(sshrpc_kex_key *k);
@@ -197,12 +200,17 @@ SSHRPC_MUST_USE int sshrpc_key_generate(const sshrpc_alloc *a, sshrpc_key_type t
 
 /* Signs data and appends the SSH signature encoding (string alg, string
  * sig — RFC 4253 §6.6, RFC 8332 §3, RFC 5656 §3.1.2) to out. alg picks the
- * hash for RSA; for other keys it must match the key type. */
+ * hash for RSA; for other keys it must match the key type. alg NULL: the
+ * key's default (ssh-ed25519, rsa-sha2-512, the matching ecdsa name). An
+ * algorithm of another key type gives SSHRPC_E_INVALID, an unknown one
+ * SSHRPC_E_UNSUPPORTED, a key without its private half SSHRPC_E_STATE; on
+ * failure out is unchanged. */
 SSHRPC_MUST_USE int sshrpc_key_sign(const sshrpc_key *k, const char *alg, const uint8_t *data, size_t len, sshrpc_buf *out);
 /* Verifies an SSH signature encoding (as sshrpc_key_sign writes it) over
  * data. The algorithm named in the signature must be one the key type
  * allows; when expect_alg is non-NULL it must be exactly that.
- * SSHRPC_E_DENIED when the signature is wrong, SSHRPC_E_INVALID when it is
+ * SSHRPC_E_DENIED when the signature is wrong (or names an unknown
+ * algorithm, or one of another key type), SSHRPC_E_INVALID when it is
  * malformed. */
 SSHRPC_MUST_USE int sshrpc_key_verify(const sshrpc_key *k, const char *expect_alg,
 	const uint8_t *sig, size_t sig_len, const uint8_t *data, size_t len);
