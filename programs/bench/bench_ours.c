@@ -159,40 +159,46 @@ static int one_at_a_time(bench_ctx *b, sshc *c, sshc_chan *ch, bench_series *s, 
 
 #define FIRST_ID 256u /* INTEGER_EXT from here on, as the frame template has it */
 
+/* Keeps depth calls outstanding. The calls that can go are written
+ * together, as ssh reads them from its pipe: one channel write, so the
+ * connection layer may pack them into one packet. */
 static int pipelined(bench_ctx *b, sshc *c, sshc_chan *ch, int depth, bench_series *s, const bench_budget *bud,
 	char *err, size_t errlen)
 {
 	uint64_t *sent = malloc(s->cap * sizeof *sent);
-	uint8_t *frame = malloc(b->call_frame_len);
-	if (sent == NULL || frame == NULL) {
+	uint8_t *batch = malloc((size_t)depth * b->call_frame_len);
+	if (sent == NULL || batch == NULL) {
 		free(sent);
-		free(frame);
+		free(batch);
 		return -1;
 	}
-	memcpy(frame, b->call_frame, b->call_frame_len);
 	size_t n_sent = 0, n_done = 0;
 	bool stop = false;
 	int rc = 0;
 	s->start_ns = bench_now_ns();
 	while ((!stop || n_done < n_sent) && rc == 0) {
+		size_t nb = 0;
+		uint64_t now = bench_now_ns();
 		while (!stop && n_sent - n_done < (size_t)depth) {
 			if (n_sent >= s->cap || budget_over(bud, n_sent, s->start_ns) || bench_stopped()) {
 				stop = true;
 				break;
 			}
-			bench_call_patch_id(frame, b->call_id_off, FIRST_ID + (uint32_t)n_sent);
-			sent[n_sent] = bench_now_ns();
-			if (sshc_write_all(c, ch, frame, b->call_frame_len) != 0) {
-				snprintf(err, errlen, "%s", sshc_error(c));
-				rc = -1;
-				break;
-			}
-			n_sent++;
+			uint8_t *f = batch + nb * b->call_frame_len;
+			memcpy(f, b->call_frame, b->call_frame_len);
+			bench_call_patch_id(f, b->call_id_off, FIRST_ID + (uint32_t)n_sent);
+			sent[n_sent++] = now;
+			nb++;
+		}
+		if (nb > 0 && sshc_write_all(c, ch, batch, nb * b->call_frame_len) != 0) {
+			snprintf(err, errlen, "%s", sshc_error(c));
+			rc = -1;
+			break;
 		}
 		/* Every whole reply that has arrived. */
 		const uint8_t *p = sshrpc_buf_ptr(&ch->in);
 		size_t len = sshrpc_buf_len(&ch->in), off = 0;
-		uint64_t now = bench_now_ns();
+		now = bench_now_ns();
 		while (rc == 0 && len - off >= 4) {
 			uint32_t n = sshrpc_load_be32(p + off);
 			if (len - off < 4 + (size_t)n)
@@ -219,7 +225,7 @@ static int pipelined(bench_ctx *b, sshc *c, sshc_chan *ch, int depth, bench_seri
 		}
 	}
 	free(sent);
-	free(frame);
+	free(batch);
 	return rc;
 }
 

@@ -255,10 +255,7 @@ int bench_peer_stream(bench_ctx *b, int depth, bench_series *s, const bench_budg
 	}
 	rbuf r = { malloc(1u << 20), 0, 0, 1u << 20 };
 	uint64_t *sent = malloc(s->cap * sizeof *sent);
-	uint8_t *frame = malloc(b->call_frame_len);
-	int rc = r.p && sent && frame ? 0 : -1;
-	if (rc == 0)
-		memcpy(frame, b->call_frame, b->call_frame_len);
+	int rc = r.p && sent ? 0 : -1;
 	/* warm-up: the session is set up by the first call */
 	for (int i = 0; i < 20 && rc == 0; i++) {
 		uint32_t n;
@@ -293,41 +290,42 @@ int bench_peer_stream(bench_ctx *b, int depth, bench_series *s, const bench_budg
 			bench_series_add(s, t0, t1);
 		}
 	} else if (rc == 0) {
+		/* As on our side: the calls that can go are written together. */
 		fcntl(in, F_SETFL, fcntl(in, F_GETFL) | O_NONBLOCK);
 		fcntl(out, F_SETFL, fcntl(out, F_GETFL) | O_NONBLOCK);
-		size_t n_sent = 0, n_done = 0, part = 0; /* part: bytes of the current frame written */
+		uint8_t *batch = malloc((size_t)depth * b->call_frame_len);
+		size_t n_sent = 0, n_done = 0, bl = 0, boff = 0; /* batch bytes, of which written */
 		bool stop = false;
-		while (rc == 0 && (!stop || n_done < n_sent || part > 0)) {
-			/* write while fewer than depth are outstanding */
-			while (rc == 0 && !stop && (part > 0 || n_sent - n_done < (size_t)depth)) {
-				if (part == 0) {
+		if (batch == NULL)
+			rc = -1;
+		while (rc == 0 && (!stop || n_done < n_sent || boff < bl)) {
+			if (boff == bl) {
+				bl = boff = 0;
+				uint64_t now = bench_now_ns();
+				while (!stop && n_sent - n_done < (size_t)depth) {
 					if (n_sent >= s->cap || bench_stopped() ||
 						(n_sent % 10 == 0 &&
 							(n_sent >= bud->max_calls ||
 								(n_sent >= 10 &&
-									(double)(bench_now_ns() - s->start_ns) / 1e9 >=
-										bud->max_s)))) {
+									(double)(now - s->start_ns) / 1e9 >= bud->max_s)))) {
 						stop = true;
 						break;
 					}
-					bench_call_patch_id(frame, b->call_id_off, FIRST_ID + (uint32_t)n_sent);
-					sent[n_sent] = bench_now_ns();
+					memcpy(batch + bl, b->call_frame, b->call_frame_len);
+					bench_call_patch_id(batch + bl, b->call_id_off, FIRST_ID + (uint32_t)n_sent);
+					sent[n_sent++] = now;
+					bl += b->call_frame_len;
 				}
-				ssize_t w = write(in, frame + part, b->call_frame_len - part);
-				if (w < 0 && (errno == EAGAIN || errno == EINTR))
-					break;
-				if (w <= 0) {
+			}
+			if (boff < bl) {
+				ssize_t w = write(in, batch + boff, bl - boff);
+				if (w < 0 && errno != EAGAIN && errno != EINTR) {
 					rc = -1;
 					break;
 				}
-				part += (size_t)w;
-				if (part == b->call_frame_len) {
-					part = 0;
-					n_sent++;
-				}
+				if (w > 0)
+					boff += (size_t)w;
 			}
-			if (rc != 0)
-				break;
 			uint32_t n;
 			const uint8_t *f;
 			uint64_t now = bench_now_ns();
@@ -344,10 +342,9 @@ int bench_peer_stream(bench_ctx *b, int depth, bench_series *s, const bench_budg
 				n_done++;
 				got = true;
 			}
-			if (rc != 0 || got || (stop && n_done == n_sent && part == 0))
+			if (rc != 0 || got || (stop && n_done == n_sent && boff == bl))
 				continue;
-			struct pollfd pf[2] = { { out, POLLIN, 0 },
-				{ in, (short)(part > 0 || (!stop && n_sent - n_done < (size_t)depth) ? POLLOUT : 0), 0 } };
+			struct pollfd pf[2] = { { out, POLLIN, 0 }, { in, (short)(boff < bl ? POLLOUT : 0), 0 } };
 			if (poll(pf, 2, 30000) <= 0) {
 				rc = -1;
 				break;
@@ -355,6 +352,7 @@ int bench_peer_stream(bench_ctx *b, int depth, bench_series *s, const bench_budg
 			if ((pf[0].revents & (POLLIN | POLLHUP | POLLERR)) && rbuf_fill(&r, out) != 0)
 				rc = -1;
 		}
+		free(batch);
 		fcntl(out, F_SETFL, fcntl(out, F_GETFL) & ~O_NONBLOCK);
 	}
 	/* EOF: the server answers what it has and ends the session
@@ -372,7 +370,6 @@ int bench_peer_stream(bench_ctx *b, int depth, bench_series *s, const bench_budg
 		why(b, "ssh -s HOST sshrpc", st, err, errlen);
 	free(r.p);
 	free(sent);
-	free(frame);
 	return rc == 0 && st == 0 ? 0 : -1;
 }
 

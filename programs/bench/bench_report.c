@@ -186,6 +186,8 @@ void bench_report_table(const bench_ctx *b)
 	printf("%d repeat%s interleaved across sides; each figure is the median over the repeats\n", b->repeats,
 		b->repeats == 1 ? "" : "s");
 	printf("our client negotiated: %s\n", b->negotiated[0] ? b->negotiated : "?");
+	printf("load average (1 min) at start %.1f, at end %.1f: above ~0.5 other work shared the CPUs\n", b->load_start,
+		b->load_end);
 	if (b->target != NULL)
 		printf("server: --target %s (not started by the bench)\n", b->target);
 	if (any_pin)
@@ -366,7 +368,11 @@ int bench_report_json(const bench_ctx *b, const char *path)
 	jstr(f, b->negotiated);
 	fprintf(f, ",\n  \"payload_bytes\": %zu,\n  \"repeats\": %d,\n  \"quick\": %s,\n  \"pinned_cpu\": %d,\n", b->payload,
 		b->repeats, b->quick ? "true" : "false", b->pin ? b->cpu : -1);
-	fprintf(f, "  \"elapsed_s\": ");
+	fprintf(f, "  \"load_average_start\": ");
+	jnum(f, b->load_start);
+	fprintf(f, ",\n  \"load_average_end\": ");
+	jnum(f, b->load_end);
+	fprintf(f, ",\n  \"elapsed_s\": ");
 	jnum(f, b->elapsed_s);
 	fprintf(f, ",\n  \"latency\": [\n");
 	for (int i = 0; i < b->n_res; i++) {

@@ -113,6 +113,7 @@ typedef struct bench_ctx {
 	const char *json_path; /* "-" for stdout */
 	const char *plot_path;
 	const char *target;    /* --target HOST:PORT */
+	const char *only;      /* --only LIST: modes, "bulk", "connections" */
 	char known_hosts_arg[PATH_MAX]; /* --known-hosts: copied into ours */
 	char command[1024];    /* how the run was started, for the record */
 
@@ -138,6 +139,7 @@ typedef struct bench_ctx {
 	char db_error[240];
 	char cpu_model[128];
 	char ssh_version[128], db_version[64];
+	double load_start, load_end; /* 1-minute load average: how shared the machine was */
 	int ncpu;
 	char negotiated[256];  /* our client's algorithms on the latency runs */
 
@@ -164,6 +166,8 @@ typedef struct bench_ctx {
 
 bench_result *bench_result_add(bench_ctx *b, const char *id, const char *mode, int side, int depth);
 bench_result *bench_result_find(bench_ctx *b, const char *id);
+/* --only: is this mode (or "bulk", "connections") part of the run? */
+bool bench_wanted(const bench_ctx *b, const char *mode);
 
 /* ---- environment (bench_env.c) -------------------------------------------------- */
 

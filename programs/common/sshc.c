@@ -380,8 +380,10 @@ int sshc_connect(sshc *c, const options *o, logger *lg, const char *host, int po
 	load_known_hosts(c);
 	load_identities(c);
 	int fd = tcp_connect(host, port, o->connect_timeout_ms, err, errlen);
-	if (fd < 0)
+	if (fd < 0) {
+		sshc_close(c);
 		return -1;
+	}
 	c->tcfg = (sshrpc_transport_config){
 		.role = SSHRPC_ROLE_CLIENT,
 		.kex_algs = c->kex,
@@ -422,6 +424,7 @@ int sshc_connect(sshc *c, const options *o, logger *lg, const char *host, int po
 	if (sshconn_init(&c->s, fd, &c->tcfg, NULL, &c->acfg, &c->ccfg, loop_now_ms(), &e) != SSHRPC_OK) {
 		snprintf(err, errlen, "%s", e.msg);
 		close(fd);
+		sshc_close(c);
 		return -1;
 	}
 	c->s.app = c;

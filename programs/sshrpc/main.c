@@ -306,6 +306,10 @@ int main(int argc, char **argv)
 	for (int k = 0; k < n_calls; k++)
 		if (rpcwire_make_request(&calls[k], argv[i + k], err, sizeof err) != 0) {
 			fprintf(stderr, "sshrpc: call '%s': %s\n", argv[i + k], err);
+			for (int m = 0; m < k; m++)
+				rpcwire_request_free(&calls[m]);
+			free(calls);
+			options_free(&o);
 			return 255;
 		}
 	FILE *trace = NULL;
