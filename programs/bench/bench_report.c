@@ -525,12 +525,13 @@ int bench_report_plot(const bench_ctx *b, const char *path, char *err, size_t er
 	else
 		fprintf(s, "set terminal pngcairo size 1000,560 font 'sans,10'\n");
 	fprintf(s, "set output '%s'\n", path);
-	fprintf(s, "set datafile missing '?'\n"
+	fprintf(s, "set termoption noenhanced\n"
+		   "set datafile missing '?'\n"
 		   "set title 'sshrpc-bench: ms per sys:echo call (median latency; pipelined: 1/throughput), loopback, %d shared CPUs'\n"
 		   "set ylabel 'ms per call'\n"
 		   "set logscale y\n"
 		   "set format y '%%g'\n"
-		   "set yrange [0.005:2000]\n"
+		   "set yrange [0.001:3000]\n"
 		   "set grid ytics\n"
 		   "set style data histograms\n"
 		   "set style histogram clustered gap 1\n"
