@@ -770,7 +770,7 @@ static int inflate_exact(struct dec *d, const uint8_t *p, size_t n, size_t size,
 		uint8_t spare;
 		z.next_out = &spare;
 		z.avail_out = 1;
-		zr = inflate(&z, Z_FINISH);
+		(void)inflate(&z, Z_FINISH);
 		if (z.avail_out == 0)
 			rc = bad(d, "compressed term inflates to more than its size field", 2);
 		else

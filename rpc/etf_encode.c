@@ -116,28 +116,42 @@ static int enc_atom(struct enc *e, const sshrpc_term *t)
 			latin1 = t->v.bytes[i] < 0x80 || t->v.bytes[i] == 0xc2 || t->v.bytes[i] == 0xc3 ||
 				 (t->v.bytes[i] & 0xc0) == 0x80;
 		if (latin1) {
-			int rc = sshrpc_buf_put_u8(b, 100);
-			if (rc == SSHRPC_OK)
-				rc = put_u16(b, (uint16_t)chars);
-			for (size_t i = 0; i < t->len && rc == SSHRPC_OK;) {
-				uint32_t cp = t->v.bytes[i];
-				size_t l = cp < 0x80 ? 1 : rpc_utf8_decode(t->v.bytes + i, t->len - i, &cp);
-				rc = sshrpc_buf_put_u8(b, (uint8_t)cp);
-				i += l;
+			uint8_t *d;
+			int rc = sshrpc_buf_reserve(b, 3 + chars, &d);
+			if (rc != SSHRPC_OK)
+				return rc;
+			d[0] = 100;
+			d[1] = (uint8_t)(chars >> 8);
+			d[2] = (uint8_t)chars;
+			d += 3;
+			for (size_t i = 0; i < t->len;) {
+				uint8_t c = t->v.bytes[i];
+				if (c < 0x80) {
+					*d++ = c;
+					i++;
+				} else {
+					/* C2/C3 lead byte: two bits of the character */
+					*d++ = (uint8_t)(((c & 0x03) << 6) | (t->v.bytes[i + 1] & 0x3f));
+					i += 2;
+				}
 			}
-			return rc;
+			return SSHRPC_OK;
 		}
 	}
-	int rc;
-	if (t->len <= 255) {
-		uint8_t x[2] = { 119, (uint8_t)t->len };
-		rc = sshrpc_buf_put(b, x, 2);
+	bool small = t->len <= 255;
+	uint8_t *d;
+	int rc = sshrpc_buf_reserve(b, (small ? 2 : 3) + t->len, &d);
+	if (rc != SSHRPC_OK)
+		return rc;
+	if (small) {
+		*d++ = 119;
 	} else {
-		rc = sshrpc_buf_put_u8(b, 118);
-		if (rc == SSHRPC_OK)
-			rc = put_u16(b, (uint16_t)t->len);
+		*d++ = 118;
+		*d++ = (uint8_t)(t->len >> 8);
 	}
-	return rc != SSHRPC_OK ? rc : sshrpc_buf_put(b, t->v.bytes, t->len);
+	*d++ = (uint8_t)t->len;
+	memcpy(d, t->v.bytes, t->len);
+	return SSHRPC_OK;
 }
 
 static bool is_byte_string(const sshrpc_term *t)

@@ -111,7 +111,7 @@ size_t rpc_float_format(double v, char *out)
 		memcpy(out + o, "0.0", 4);
 		return o + 3;
 	}
-	char d[20];
+	char d[20] = { 0 };
 	int place;
 	int l = shortest(a, d, &place);
 	/* trailing zeros cannot occur: a shorter string would have matched */

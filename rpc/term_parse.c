@@ -402,7 +402,7 @@ static int number(struct parser *p, bool negative, sshrpc_term *out)
 static int char_lit(struct parser *p, bool negative, sshrpc_term *out)
 {
 	p->pos++; /* $ */
-	uint32_t c;
+	uint32_t c = 0;
 	int rc;
 	if (p->pos < p->n && p->s[p->pos] == '\\') {
 		p->pos++;
@@ -518,7 +518,7 @@ static int binary_lit(struct parser *p, sshrpc_term *out)
 					p->pos++;
 					c = peek(p);
 				}
-				sshrpc_term v;
+				sshrpc_term v = { .type = SSHRPC_TERM_INVALID };
 				if (c == '$')
 					rc = char_lit(p, neg, &v);
 				else if (c >= '0' && c <= '9')
@@ -809,7 +809,7 @@ int sshrpc_term_parse_call(sshrpc_heap *h, const char *text, size_t len, sshrpc_
 {
 	struct parser p;
 	parser_init(&p, h, text, len, err);
-	sshrpc_term m, f, a;
+	sshrpc_term m = { .type = SSHRPC_TERM_INVALID }, f = m, a = m;
 	int rc = value(&p, &m);
 	if (rc == SSHRPC_OK && m.type != SSHRPC_TERM_ATOM)
 		rc = perr(&p, "the module must be an atom");

@@ -216,7 +216,7 @@ Test(text, call_syntax)
 	cr_expect_eq(sshrpc_term_list_length(&a, &n), SSHRPC_OK);
 	cr_expect_eq(n, 4);
 	static const char *const bad[] = { "sys:ping", "sys:ping(", "sys:ping(1,)", "1:ping()", "sys:2()",
-		"sys ping()", "sys:ping() x", "{mfa,{sys,ping,[]}}", "sys:ping()." "." };
+		"sys ping()", "sys:ping() x", "{mfa,{sys,ping,[]}}", "sys:ping().." };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		sshrpc_err_clear(&err);
 		cr_expect_lt(sshrpc_term_parse_call(&h, bad[i], strlen(bad[i]), &m, &f, &a, &err), 0, "accepted %s",
