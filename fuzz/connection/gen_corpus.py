@@ -3,7 +3,10 @@
 sends once three session channels are open (peer ids 100..102, our ids
 0..2), plus a few that break the rules. Run from this folder:
     python3 gen_corpus.py
-Format: byte 0 options, bytes 1..4 seed, then [u16 length][message]..."""
+Format: byte 0 options, bytes 1..4 seed, then [u16 length][message]...
+The openssh_* seeds beside them are what OpenSSH's ssh sent our server in
+tests/connection/test_openssh.c, recorded with SSHRPC_CONN_RECORD=DIR
+(messages under 4 KiB, the first 400 per connection)."""
 import os
 import struct
 

@@ -355,7 +355,55 @@ struct schan {
 	bool echo, eof, finished;
 };
 
+/* With SSHRPC_CONN_RECORD=DIR, what each server connection's connection
+ * layer receives from ssh is written to DIR in fuzz_conn.c's input format
+ * (server role): that is where fuzz/connection/corpus_conn/openssh_* came
+ * from. */
+struct recorder {
+	sshrpc_msg_io inner;
+	FILE *f;
+	unsigned n;
+};
+
+static int rec_recv(void *ctx, const uint8_t **msg, size_t *len)
+{
+	struct recorder *r = ctx;
+	int rc = r->inner.recv(r->inner.ctx, msg, len);
+	if (rc == SSHRPC_OK && r->f != NULL && r->n < 400 && *len < 4096) {
+		uint8_t h[2] = { (uint8_t)(*len >> 8), (uint8_t)*len };
+		fwrite(h, 1, 2, r->f);
+		fwrite(*msg, 1, *len, r->f);
+		r->n++;
+	}
+	return rc;
+}
+
+static int rec_begin(void *ctx, uint8_t type, sshrpc_buf **w)
+{
+	struct recorder *r = ctx;
+	return r->inner.begin(r->inner.ctx, type, w);
+}
+
+static int rec_end(void *ctx)
+{
+	struct recorder *r = ctx;
+	return r->inner.end(r->inner.ctx);
+}
+
+static int rec_disconnect(void *ctx, uint32_t reason, const char *description)
+{
+	struct recorder *r = ctx;
+	return r->inner.disconnect(r->inner.ctx, reason, description);
+}
+
+static const sshrpc_err *rec_error(void *ctx)
+{
+	struct recorder *r = ctx;
+	return r->inner.error(r->inner.ctx);
+}
+
 struct sconn {
+	struct recorder rec;
 	bool used;
 	sshconn s;
 	sshrpc_transport_config tcfg;
@@ -513,6 +561,29 @@ static void srv_accept(struct srv *srv)
 	sshrpc_err err = { 0 };
 	cr_assert_eq(sshconn_init(&sc->s, fd, &sc->tcfg, &sc->acfg, NULL, &sc->ccfg, now_ms(), &err), SSHRPC_OK,
 		"%s", err.msg);
+	const char *dir = getenv("SSHRPC_CONN_RECORD");
+	if (dir != NULL) {
+		static unsigned seq;
+		char path[512];
+		snprintf(path, sizeof path, "%s/openssh_%u_%u", dir, (unsigned)getpid(), seq++);
+		sc->rec.f = fopen(path, "wb");
+		cr_assert_not_null(sc->rec.f);
+		fwrite("\x01\x00\x00\x00\x2a", 1, 5, sc->rec.f);
+		sc->rec.inner = *sshrpc_auth_server_io(sc->s.as);
+		sshrpc_msg_io io = { &sc->rec, rec_recv, rec_begin, rec_end, rec_disconnect, rec_error };
+		sshrpc_conn_free(sc->s.c);
+		cr_assert_eq(sshrpc_conn_new(&sc->ccfg, &io, &sc->s.c), SSHRPC_OK);
+	}
+}
+
+static void sconn_close(struct sconn *sc)
+{
+	close(sc->s.fd);
+	sshconn_free(&sc->s);
+	if (sc->rec.f != NULL)
+		fclose(sc->rec.f);
+	sc->rec.f = NULL;
+	sc->used = false;
 }
 
 /* One round of the server's loop. */
@@ -531,9 +602,7 @@ static void srv_round(struct srv *srv, int timeout_ms)
 		sshconn_pump(&sc->s, now);
 		bool pending = sshconn_flush(&sc->s);
 		if (sc->s.dead) {
-			close(sc->s.fd);
-			sshconn_free(&sc->s);
-			sc->used = false;
+			sconn_close(sc);
 			continue;
 		}
 		pf[n] = (struct pollfd){ sc->s.fd,
@@ -557,10 +626,8 @@ static void srv_round(struct srv *srv, int timeout_ms)
 static void srv_stop(struct srv *srv)
 {
 	for (int i = 0; i < MAX_SCONN; i++)
-		if (srv->conns[i].used) {
-			close(srv->conns[i].s.fd);
-			sshconn_free(&srv->conns[i].s);
-		}
+		if (srv->conns[i].used)
+			sconn_close(&srv->conns[i]);
 	close(srv->lfd);
 	sshrpc_key_free(srv->hostkey);
 	sshrpc_test_rmtree(srv->dir);
