@@ -221,8 +221,10 @@ static int openssh_parse(const sshrpc_alloc *a, const char *name, const uint8_t 
 	if ((rc = parse_pub_blob(a, name, f.pub, f.pub_len, &pub, err)) != SSHRPC_OK)
 		goto out;
 	bool encrypted = !name_is(f.cipher, f.cipher_len, "none");
-	if ((rc = sshrpc_buf_put(&sec, f.enc, f.enc_len)) != SSHRPC_OK)
+	if ((rc = sshrpc_buf_put(&sec, f.enc, f.enc_len)) != SSHRPC_OK) {
+		rc = sshrpc_err_set(err, rc, 0, "%s: out of memory", name);
 		goto out;
+	}
 	size_t block = 8;
 	if (encrypted) {
 		if ((rc = openssh_decrypt(&f, passphrase, &sec, name, err)) != SSHRPC_OK)
