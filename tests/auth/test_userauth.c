@@ -1127,3 +1127,97 @@ Test(userauth_server, none_counts_after_the_first)
 	cr_assert_str_eq(sshrpc_auth_server_methods(w.srv), "none");
 	world_free(&w);
 }
+
+/* ---- the client fed by hand ------------------------------------------------------------ */
+
+static void client_send_raw(world *w, const void *m, size_t n)
+{
+	fp_inject(&w->c_end, m, n);
+	int rc = sshrpc_auth_client_process(w->cli);
+	(void)rc;
+}
+
+/* The client up to its "none" request, answered by FAILURE "publickey". */
+static void raw_client(world *w)
+{
+	world_init(w);
+	add_keys(w, 2, SSHRPC_KEY_ED25519, 0);
+	sshrpc_err err;
+	sshrpc_err_clear(&err);
+	cr_assert_eq(sshrpc_auth_client_new(&w->ccfg, &w->c_end.io, &w->cli, &err), SSHRPC_OK);
+	cr_assert_eq(sshrpc_auth_client_process(w->cli), SSHRPC_OK);
+	uint8_t *m;
+	cr_assert_gt(fp_take(&w->s_end, &m), 0);
+	cr_assert_eq(m[0], SSH_MSG_SERVICE_REQUEST);
+	free(m);
+	static const uint8_t accept[] = { 6, 0, 0, 0, 12, 's', 's', 'h', '-', 'u', 's', 'e', 'r', 'a', 'u', 't', 'h' };
+	client_send_raw(w, accept, sizeof accept);
+	size_t n = fp_take(&w->s_end, &m);
+	cr_assert_gt(n, 0);
+	cr_assert_eq(m[0], SSH_MSG_USERAUTH_REQUEST);
+	free(m);
+	static const uint8_t fail[] = { 51, 0, 0, 0, 9, 'p', 'u', 'b', 'l', 'i', 'c', 'k', 'e', 'y', 0 };
+	client_send_raw(w, fail, sizeof fail);
+	n = fp_take(&w->s_end, &m);
+	cr_assert_gt(n, 0, "a publickey query follows");
+	free(m);
+}
+
+Test(userauth_client, pk_ok_for_a_key_not_offered)
+{
+	world w;
+	raw_client(&w);
+	/* PK_OK naming the second key while the first was offered. */
+	sshrpc_buf b = msg_new(SSH_MSG_USERAUTH_PK_OK);
+	cr_assert_eq(sshrpc_buf_put_cstring(&b, "ssh-ed25519"), SSHRPC_OK);
+	cr_assert_eq(sshrpc_buf_put_string(&b, w.ids[1].pub_blob, w.ids[1].pub_len), SSHRPC_OK);
+	client_send_raw(&w, sshrpc_buf_ptr(&b), sshrpc_buf_len(&b));
+	sshrpc_buf_free(&b);
+	cr_assert(w.c_end.sent_disconnect);
+	cr_assert_eq(w.c_end.disc_reason, SSH_DISCONNECT_PROTOCOL_ERROR);
+	cr_assert(strstr(w.c_end.disc_desc, "USERAUTH_PK_OK for a key that was not offered") != NULL, "%s",
+		w.c_end.disc_desc);
+	world_free(&w);
+}
+
+Test(userauth_client, connection_message_before_success)
+{
+	world w;
+	raw_client(&w);
+	static const uint8_t data[] = { SSH_MSG_CHANNEL_DATA, 0, 0, 0, 0, 0, 0, 0, 0 };
+	client_send_raw(&w, data, sizeof data);
+	cr_assert(w.c_end.sent_disconnect);
+	cr_assert_eq(w.c_end.disc_reason, SSH_DISCONNECT_PROTOCOL_ERROR);
+	cr_assert(strstr(w.c_end.disc_desc, "message 94 (connection protocol) before USERAUTH_SUCCESS") != NULL);
+	cr_assert_eq(sshrpc_auth_client_process(w.cli), SSHRPC_E_PROTOCOL);
+	world_free(&w);
+}
+
+Test(userauth_client, bad_failure_list_and_banner_after_success)
+{
+	world w;
+	raw_client(&w);
+	/* A name-list with an empty name is malformed (RFC 4251 §5). */
+	static const uint8_t bad[] = { 51, 0, 0, 0, 2, 'a', ',', 0 };
+	client_send_raw(&w, bad, sizeof bad);
+	cr_assert_eq(w.c_end.disc_reason, SSH_DISCONNECT_PROTOCOL_ERROR);
+	world_free(&w);
+
+	raw_client(&w);
+	static const uint8_t success[] = { SSH_MSG_USERAUTH_SUCCESS };
+	client_send_raw(&w, success, 1);
+	cr_assert(sshrpc_auth_client_done(w.cli));
+	/* Auth messages after SUCCESS are ignored; the connection layer gets
+	 * its own. */
+	static const uint8_t banner[] = { 53, 0, 0, 0, 1, 'x', 0, 0, 0, 0 };
+	fp_inject(&w.c_end, banner, sizeof banner);
+	static const uint8_t global[] = { SSH_MSG_REQUEST_SUCCESS };
+	fp_inject(&w.c_end, global, 1);
+	const sshrpc_msg_io *cio = sshrpc_auth_client_io(w.cli);
+	const uint8_t *m;
+	size_t n;
+	cr_assert_eq(cio->recv(cio->ctx, &m, &n), SSHRPC_OK);
+	cr_assert_eq(m[0], SSH_MSG_REQUEST_SUCCESS);
+	cr_assert_str_eq(w.banner, "");
+	world_free(&w);
+}
