@@ -70,6 +70,8 @@ static int on_ext_info(sshrpc_transport *t, const uint8_t *msg, size_t len)
 		size_t nl, vl;
 		if (sshrpc_rd_string(&r, &name, &nl) != SSHRPC_OK || sshrpc_rd_string(&r, &value, &vl) != SSHRPC_OK)
 			goto bad;
+		if (t->role == SSHRPC_ROLE_CLIENT && nl == 16 && memcmp(name, "ping@openssh.com", 16) == 0)
+			t->peer_ping = true;
 		if (t->role != SSHRPC_ROLE_CLIENT || nl != 15 || memcmp(name, "server-sig-algs", 15) != 0)
 			continue; /* §2.5: unknown extensions are ignored */
 		if (sshrpc_namelist_check((const char *)value, vl) != SSHRPC_OK)
@@ -105,6 +107,40 @@ static int send_unimplemented(sshrpc_transport *t, uint32_t seqnr)
 		return rc;
 	}
 	return sshrpc_tr_send_end(t, mark);
+}
+
+/* OpenSSH PROTOCOL §1.9: PONG with the PING's data, in order, queued
+ * during a rekey like any message of the layers above. */
+static int on_ping(sshrpc_transport *t, const uint8_t *msg, size_t len)
+{
+	sshrpc_reader r;
+	const uint8_t *data;
+	size_t n;
+	sshrpc_buf *w;
+	sshrpc_rd_init(&r, msg + 1, len - 1);
+	if (sshrpc_rd_string(&r, &data, &n) != SSHRPC_OK || sshrpc_rd_end(&r) != SSHRPC_OK)
+		return sshrpc_tr_fail(t, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
+			"malformed PING: one string expected (OpenSSH PROTOCOL §1.9)");
+	int rc = sshrpc_tr_io_begin(t, SSH_MSG_PONG, &w);
+	if (rc == SSHRPC_E_WOULDBLOCK) {
+		/* the driver is not taking our output: a flood of pings must
+		 * not grow it further */
+		sshrpc_tr_log(t, SSHRPC_LOG_DEBUG, "PING not answered: output full");
+		return 0;
+	}
+	if (rc == SSHRPC_OK) {
+		rc = sshrpc_buf_put_string(w, data, n);
+		if (rc != SSHRPC_OK) {
+			t->open = false;
+			if (t->open_pending)
+				sshrpc_buf_truncate(&t->pending, t->open_mark);
+			else
+				sshrpc_buf_truncate(&t->out, t->open_mark);
+		} else {
+			rc = sshrpc_tr_io_end(t);
+		}
+	}
+	return rc < 0 ? sshrpc_tr_fail(t, rc, SSH_DISCONNECT_BY_APPLICATION, "cannot answer PING") : 0;
 }
 
 /* 1: the message is for the layer above; 0: handled here; < 0: fatal. */
@@ -189,6 +225,10 @@ static int handle(sshrpc_transport *t, const uint8_t *msg, size_t len)
 		return fail_protocol(t, type, "before the first key exchange completed (RFC 4253 §7.1)");
 	if (peer_in_kex)
 		return fail_protocol(t, type, "during key exchange (RFC 4253 §7.1)");
+	if (type == SSH_MSG_PING)
+		return on_ping(t, msg, len);
+	if (type == SSH_MSG_PONG)
+		return 0;
 	return 1;
 }
 

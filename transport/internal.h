@@ -181,7 +181,8 @@ struct sshrpc_transport {
 
 	bool strict;
 	bool first_kex_done;
-	bool peer_ext_info; /* server: the client offered ext-info-c */
+	bool peer_ext_info; /* server: the client offered ext-info-c; client: the server ext-info-s */
+	bool peer_ping;     /* client: the server's EXT_INFO has ping@openssh.com */
 	bool first_packet_seen;
 	uint64_t now_ms;
 	uint64_t kex_done_ms;
@@ -250,6 +251,10 @@ int sshrpc_tr_gex_client_group(sshrpc_transport *t, const uint8_t *msg, size_t l
  * and cfg.moduli. */
 int sshrpc_tr_gex_choose(const sshrpc_transport *t, uint32_t min, uint32_t n, uint32_t max,
 	const uint8_t **p, size_t *plen, const uint8_t **g, size_t *glen);
+
+/* RFC 8308 §2.4, OpenSSH PROTOCOL §1.9, §1.11 */
+#define SSH_MSG_PING 192
+#define SSH_MSG_PONG 193
 
 /* dispatch.c */
 int sshrpc_tr_io_recv(void *ctx, const uint8_t **msg, size_t *len);

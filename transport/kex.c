@@ -287,23 +287,36 @@ static int derive_keys(sshrpc_transport *t, const sshrpc_buf *kmp)
 static int send_ext_info(sshrpc_transport *t)
 {
 	char def[1024];
+	bool server = !client_role(t);
 	const char *algs = t->cfg.server_sig_algs;
-	if (algs == NULL)
+	if (server && algs == NULL)
 		algs = sshrpc_algs_default(SSHRPC_ALG_HOSTKEY, def, sizeof def);
-	if (algs == NULL)
+	if (server && algs == NULL)
 		return SSHRPC_E_TOO_LARGE;
 	sshrpc_buf *w;
 	size_t mark;
 	int rc = sshrpc_tr_send_begin(t, SSH_MSG_EXT_INFO, &w, &mark);
 	if (rc != SSHRPC_OK)
 		return rc;
-	/* RFC 8308 §2.3, §3.1 */
-	if ((rc = sshrpc_buf_put_u32(w, 1)) != SSHRPC_OK || (rc = sshrpc_buf_put_cstring(w, "server-sig-algs")) != SSHRPC_OK ||
-		(rc = sshrpc_buf_put_cstring(w, algs)) != SSHRPC_OK) {
-		sshrpc_buf_truncate(&t->out, mark);
-		return rc;
+	/* RFC 8308 §2.3. The server: server-sig-algs (§3.1) and the ping
+	 * facility (OpenSSH PROTOCOL §1.9). The client: that it takes a
+	 * second EXT_INFO during user authentication (§1.11). */
+	if (server) {
+		if ((rc = sshrpc_buf_put_u32(w, 2)) != SSHRPC_OK ||
+			(rc = sshrpc_buf_put_cstring(w, "server-sig-algs")) != SSHRPC_OK ||
+			(rc = sshrpc_buf_put_cstring(w, algs)) != SSHRPC_OK ||
+			(rc = sshrpc_buf_put_cstring(w, "ping@openssh.com")) != SSHRPC_OK ||
+			(rc = sshrpc_buf_put_cstring(w, "0")) != SSHRPC_OK)
+			goto fail;
+	} else if ((rc = sshrpc_buf_put_u32(w, 1)) != SSHRPC_OK ||
+		   (rc = sshrpc_buf_put_cstring(w, "ext-info-in-auth@openssh.com")) != SSHRPC_OK ||
+		   (rc = sshrpc_buf_put_cstring(w, "0")) != SSHRPC_OK) {
+		goto fail;
 	}
 	return sshrpc_tr_send_end(t, mark);
+fail:
+	sshrpc_buf_truncate(&t->out, mark);
+	return rc;
 }
 
 int sshrpc_tr_kex_send_newkeys(sshrpc_transport *t)
@@ -322,12 +335,13 @@ int sshrpc_tr_kex_send_newkeys(sshrpc_transport *t)
 		t->tx.seqnr = 0; /* strict kex: reset after each NEWKEYS sent */
 	k->newkeys_sent = true;
 	k->step = TKX_NEWKEYS;
-	/* RFC 8308 §2.4: the server's EXT_INFO is the next packet after its
-	 * first NEWKEYS; never after later ones. */
-	if (!client_role(t) && k->initial && t->peer_ext_info) {
+	/* RFC 8308 §2.4: EXT_INFO is the next packet after the first NEWKEYS,
+	 * when the peer said it takes one; never after later ones. */
+	if (k->initial && t->peer_ext_info) {
 		if ((rc = send_ext_info(t)) != SSHRPC_OK)
 			return kex_failed(t, rc, "cannot send EXT_INFO");
-		t->algs.ext_info = true;
+		if (!client_role(t))
+			t->algs.ext_info = true;
 	}
 	return sshrpc_tr_flush_pending(t);
 }

@@ -34,8 +34,8 @@ int sshrpc_tr_kexinit_send(sshrpc_transport *t)
 	/* Markers go only in the first KEXINIT and are ignored in later ones. */
 	if (k->initial) {
 		bool client = t->role == SSHRPC_ROLE_CLIENT;
-		if (client && !t->cfg.no_ext_info)
-			strcat(kexl, ",ext-info-c");
+		if (!t->cfg.no_ext_info)
+			strcat(kexl, client ? ",ext-info-c" : ",ext-info-s");
 		if (!t->cfg.no_strict_kex)
 			strcat(kexl, client ? ",kex-strict-c-v00@openssh.com,kex-strict-c"
 					    : ",kex-strict-s-v00@openssh.com,kex-strict-s");
@@ -169,8 +169,8 @@ int sshrpc_tr_kexinit_recv(sshrpc_transport *t, const uint8_t *msg, size_t len)
 		if (!t->cfg.no_strict_kex)
 			t->strict = (has(c, "kex-strict-c-v00@openssh.com") && has(s, "kex-strict-s-v00@openssh.com")) ||
 				    (has(c, "kex-strict-c") && has(s, "kex-strict-s"));
-		if (!client)
-			t->peer_ext_info = !t->cfg.no_ext_info && has(c, "ext-info-c");
+		/* RFC 8308 §2.1: each side's marker says it accepts EXT_INFO */
+		t->peer_ext_info = !t->cfg.no_ext_info && (client ? has(s, "ext-info-s") : has(c, "ext-info-c"));
 		/* §3.2 of the draft: KEXINIT must have been the first packet. */
 		if (t->strict && t->stats.packets_in != 1)
 			return sshrpc_tr_fail(t, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,

@@ -534,6 +534,23 @@ fail:
 	return rc;
 }
 
+int sshrpc_transport_ping(sshrpc_transport *t, const void *data, size_t n)
+{
+	sshrpc_buf *w;
+	if (t->role != SSHRPC_ROLE_CLIENT || !t->peer_ping)
+		return SSHRPC_E_UNSUPPORTED;
+	int rc = sshrpc_tr_io_begin(t, SSH_MSG_PING, &w);
+	if (rc != SSHRPC_OK)
+		return rc;
+	rc = sshrpc_buf_put_string(w, data, n);
+	if (rc != SSHRPC_OK) {
+		t->open = false;
+		sshrpc_buf_truncate(t->open_pending ? &t->pending : &t->out, t->open_mark);
+		return rc;
+	}
+	return sshrpc_tr_io_end(t);
+}
+
 /* ---- accessors ------------------------------------------------------------------------ */
 
 sshrpc_transport_state sshrpc_transport_get_state(const sshrpc_transport *t)

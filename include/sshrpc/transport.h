@@ -212,6 +212,10 @@ SSHRPC_MUST_USE int sshrpc_transport_rekey(sshrpc_transport *t);
 /* Sends SSH_MSG_IGNORE with n bytes of random data (traffic shaping, tests
  * of the data-based rekey). */
 SSHRPC_MUST_USE int sshrpc_transport_send_ignore(sshrpc_transport *t, size_t n);
+/* Client: sends SSH2_MSG_PING (OpenSSH PROTOCOL §1.9) when the server
+ * advertised ping@openssh.com (else SSHRPC_E_UNSUPPORTED); the PONG is
+ * consumed by the transport. Both roles answer PINGs themselves. */
+SSHRPC_MUST_USE int sshrpc_transport_ping(sshrpc_transport *t, const void *data, size_t n);
 /* Sends SSH_MSG_DISCONNECT and closes (same as the io's disconnect). */
 SSHRPC_MUST_USE int sshrpc_transport_disconnect(sshrpc_transport *t, uint32_t reason, const char *description);
 

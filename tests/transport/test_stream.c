@@ -249,3 +249,46 @@ Test(stream, trace_lines)
 	cr_assert_geq(trace_lines, 13, "%zu lines", trace_lines);
 	test_pair_free(&p);
 }
+
+Test(stream, ping_pong)
+{
+	test_pair p;
+	test_pair_config(&p, &hk);
+	cr_assert_eq(test_pair_start(&p), SSHRPC_OK);
+	cr_assert_eq(sshrpc_transport_ping(p.c, "x", 1), SSHRPC_E_UNSUPPORTED); /* no EXT_INFO yet */
+	cr_assert_eq(test_pair_run(&p, NULL, NULL), 0);
+	cr_assert_eq(sshrpc_transport_ping(p.s, "x", 1), SSHRPC_E_UNSUPPORTED); /* servers do not ping */
+	uint64_t sin = sshrpc_transport_get_stats(p.s)->packets_in, cin = sshrpc_transport_get_stats(p.c)->packets_in;
+	cr_assert_eq(sshrpc_transport_ping(p.c, "hello", 5), SSHRPC_OK);
+	/* during a rekey the PONG waits for NEWKEYS, like other messages */
+	cr_assert_eq(sshrpc_transport_rekey(p.s), SSHRPC_OK);
+	cr_assert_eq(sshrpc_transport_ping(p.c, "", 0), SSHRPC_OK);
+	cr_assert_eq(test_pair_run(&p, NULL, NULL), 0, "%s / %s", sshrpc_transport_error(p.c)->msg,
+		sshrpc_transport_error(p.s)->msg);
+	cr_assert_eq(sshrpc_transport_get_stats(p.c)->kex_count, 2);
+	/* two PINGs in, two PONGs out, nothing for the layers above (the
+	 * test_pair_run callback is NULL: an upper message would fail it) */
+	cr_assert_geq(sshrpc_transport_get_stats(p.s)->packets_in, sin + 2);
+	cr_assert_geq(sshrpc_transport_get_stats(p.c)->packets_in, cin + 2);
+	test_pair_free(&p);
+}
+
+Test(stream, client_ext_info)
+{
+	/* our server offers ext-info-s, so our client says it takes EXT_INFO
+	 * during user authentication (OpenSSH PROTOCOL §1.11); the server
+	 * ignores it, and a second EXT_INFO from the server replaces
+	 * server-sig-algs */
+	test_pair p;
+	test_pair_config(&p, &hk);
+	p.sc.server_sig_algs = "ssh-ed25519";
+	cr_assert_eq(test_pair_start(&p), SSHRPC_OK);
+	cr_assert_eq(test_pair_run(&p, NULL, NULL), 0);
+	cr_assert_str_eq(sshrpc_transport_server_sig_algs(p.c), "ssh-ed25519");
+	static const uint8_t ext[] = {0, 0, 0, 1, 0, 0, 0, 15, 's', 'e', 'r', 'v', 'e', 'r', '-', 's', 'i', 'g', '-', 'a',
+		'l', 'g', 's', 0, 0, 0, 12, 'r', 's', 'a', '-', 's', 'h', 'a', '2', '-', '2', '5', '6'};
+	cr_assert_eq(test_send(p.s, SSH_MSG_EXT_INFO, ext, sizeof ext), SSHRPC_OK);
+	cr_assert_eq(test_pair_run(&p, NULL, NULL), 0);
+	cr_assert_str_eq(sshrpc_transport_server_sig_algs(p.c), "rsa-sha2-256");
+	test_pair_free(&p);
+}
