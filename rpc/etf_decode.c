@@ -253,6 +253,8 @@ static int scan_one(struct dec *d, sshrpc_reader *r, size_t *children)
 		uint32_t n;
 		if (sshrpc_rd_u32(r, &n) != SSHRPC_OK)
 			return bad(d, "LIST_EXT length truncated", at);
+		if ((size_t)n > sshrpc_rd_left(r))
+			return bad(d, "LIST_EXT length exceeds the bytes left", at);
 		/* n elements and a tail; LIST_EXT of length 0 is just its tail
 		 * (lenient.tsv), which then takes the list's own slot. */
 		*children = (size_t)n + 1;
@@ -308,6 +310,9 @@ static int scan_one(struct dec *d, sshrpc_reader *r, size_t *children)
 		uint32_t n;
 		if (sshrpc_rd_u32(r, &n) != SSHRPC_OK)
 			return bad(d, "MAP_EXT arity truncated", at);
+		/* checked before doubling it (32-bit size_t) */
+		if ((size_t)n > sshrpc_rd_left(r) / 2)
+			return bad(d, "MAP_EXT arity exceeds the bytes left", at);
 		*children = 2 * (size_t)n;
 		d->need_fixup = d->need_fixup || n > 1;
 		return add_slots(d, 2 * (size_t)n, at);

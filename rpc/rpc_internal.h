@@ -89,8 +89,6 @@ int rpc_map_normalize(sshrpc_term *m, const sshrpc_alloc *alloc);
  * (the second half is scratch), freed with sshrpc_free(alloc, idx,
  * 2 * m->len * sizeof *idx). */
 int rpc_map_sorted_index(const sshrpc_term *m, const sshrpc_alloc *alloc, uint32_t **idx);
-/* Flattens a list whose tail is a list: [a|[b,c]] is [a,b,c]. */
-int rpc_list_join(sshrpc_heap *h, sshrpc_term *list);
 
 /* OTP keeps maps of up to 32 keys as sorted flatmaps (MAP_SMALL_MAP_LIMIT). */
 #define RPC_FLATMAP_MAX 32

@@ -108,7 +108,7 @@ sshrpc_term sshrpc_term_bitstring(sshrpc_heap *h, const void *p, size_t nbits)
 
 static sshrpc_term *elems_copy(sshrpc_heap *h, size_t n, const sshrpc_term *elems, size_t extra)
 {
-	if (n > UINT32_MAX || n + extra > SIZE_MAX / sizeof(sshrpc_term))
+	if (n > UINT32_MAX || extra > SIZE_MAX - n || n + extra > SIZE_MAX / sizeof(sshrpc_term))
 		return NULL;
 	sshrpc_term *e = sshrpc_heap_alloc(h, (n + extra) * sizeof *e);
 	if (e != NULL && n > 0 && elems != NULL)
@@ -644,18 +644,6 @@ int rpc_map_normalize(sshrpc_term *m, const sshrpc_alloc *alloc)
 	}
 	sshrpc_free(alloc, idx, 2 * n * sizeof *idx);
 	return rc;
-}
-
-int rpc_list_join(sshrpc_heap *h, sshrpc_term *list)
-{
-	sshrpc_term *tail = &list->v.elems[list->len];
-	if (tail->type != SSHRPC_TERM_LIST)
-		return SSHRPC_OK;
-	sshrpc_term t = sshrpc_term_list_tail(h, list->len, list->v.elems, tail);
-	if (t.type == SSHRPC_TERM_INVALID)
-		return h->failed != 0 ? h->failed : SSHRPC_E_TOO_LARGE;
-	*list = t;
-	return SSHRPC_OK;
 }
 
 /* ---- deep copy -------------------------------------------------------------- */

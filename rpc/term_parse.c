@@ -9,6 +9,11 @@
 
 enum frame_kind { FR_TUPLE, FR_LIST, FR_MAP };
 
+/* Reading (and later printing) an integer costs time quadratic in its
+ * digits; an exec command is text from the peer, so a literal is capped
+ * (10000 decimal digits is about 4 KiB of bignum; ETF carries bigger ones). */
+#define TEXT_MAX_DIGITS 10000
+
 struct pframe {
 	uint8_t kind;
 	uint8_t tail;   /* list: after '|' */
@@ -389,6 +394,9 @@ static int number(struct parser *p, bool negative, sshrpc_term *out)
 		*out = sshrpc_term_float(v);
 		return SSHRPC_OK;
 	}
+	if (rc == SSHRPC_OK && nd > TEXT_MAX_DIGITS)
+		rc = sshrpc_err_set(p->err, SSHRPC_E_TOO_LARGE, 0, "term text: integer of more than %d digits at offset %zu",
+			TEXT_MAX_DIGITS, start);
 	if (rc == SSHRPC_OK) {
 		rc = rpc_integer_from_digits(p->h, negative, dv, nd, base, out);
 		if (rc != SSHRPC_OK)

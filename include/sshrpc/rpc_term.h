@@ -226,7 +226,8 @@ SSHRPC_MUST_USE int sshrpc_etf_encode(sshrpc_buf *out, const sshrpc_term *t, con
 /* ---- Erlang term text ---------------------------------------------------- */
 
 /* Parses one term written in Erlang syntax (UTF-8): atoms plain and quoted,
- * integers of any size, Base#Digits and $c, floats, "strings", binaries
+ * integers (up to 10000 digits: reading them is quadratic), Base#Digits and
+ * $c, floats, "strings", binaries
  * <<"..">>, <<"..."/utf8>>, <<1,2,3:4>>, lists (improper too), tuples, maps
  * #{K => V}; surrounding white space and one final '.' allowed. */
 SSHRPC_MUST_USE int sshrpc_term_parse(sshrpc_heap *h, const char *text, size_t len, sshrpc_term *out,

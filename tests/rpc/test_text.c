@@ -180,6 +180,17 @@ Test(text, refused)
 		cr_expect(err.msg[0] != '\0', "no message for %s", bad[i]);
 		sshrpc_heap_free(&h);
 	}
+	/* integer literals are capped at 10000 digits */
+	char *digits = malloc(10002);
+	memset(digits, '7', 10001);
+	digits[10001] = '\0';
+	sshrpc_heap hd;
+	sshrpc_heap_init(&hd, &ta.a, 0);
+	sshrpc_term td;
+	cr_expect_eq(sshrpc_term_parse(&hd, digits, 10001, &td, NULL), SSHRPC_E_TOO_LARGE);
+	cr_expect_eq(sshrpc_term_parse(&hd, digits, 10000, &td, NULL), SSHRPC_OK);
+	sshrpc_heap_free(&hd);
+	free(digits);
 	/* a 256-character atom */
 	char atom[300];
 	memset(atom, 'a', 256);
