@@ -115,6 +115,8 @@ int sshrpc_tr_gex_choose(const sshrpc_transport *t, uint32_t min, uint32_t n, ui
 		uint32_t pick = 0;
 		if (pass == 1) {
 			uint32_t r = 0;
+			if (ties == 0)
+				return SSHRPC_E_UNSUPPORTED;
 			if (sshrpc_random(&r, sizeof r) != SSHRPC_OK)
 				r = 0;
 			pick = (uint32_t)(r % ties);
@@ -183,7 +185,7 @@ int sshrpc_tr_gex_server_request(sshrpc_transport *t, const uint8_t *msg, size_t
 			"no DH group between %lu and %lu bits for the group exchange (RFC 4419 §3)", (unsigned long)lo,
 			(unsigned long)hi);
 	sshrpc_buf_reset(&k->gex_p);
-	if ((rc = sshrpc_buf_put(&k->gex_p, p, plen)) != SSHRPC_OK || glen > sizeof k->gex_g)
+	if (sshrpc_buf_put(&k->gex_p, p, plen) != SSHRPC_OK || glen > sizeof k->gex_g)
 		return sshrpc_tr_fail(t, SSHRPC_E_TOO_LARGE, SSH_DISCONNECT_KEY_EXCHANGE_FAILED, "DH group too large");
 	memcpy(k->gex_g, g, glen);
 	k->gex_glen = glen;

@@ -2,6 +2,7 @@
  * negotiation of RFC 4253 §7.1, with the extension markers of RFC 8308
  * (ext-info-c) and strict kex (OpenSSH PROTOCOL §1.10, draft-ietf-sshm-
  * strict-kex §3.1), which count only in the first KEXINIT of a session. */
+#include <stdio.h>
 #include <string.h>
 
 #include "transport/internal.h"
@@ -30,16 +31,13 @@ int sshrpc_tr_kexinit_send(sshrpc_transport *t)
 	size_t kl = strlen(t->kex_list);
 	if (kl + 100 > sizeof kexl)
 		return sshrpc_tr_fail(t, SSHRPC_E_TOO_LARGE, 0, "key exchange list too long");
-	memcpy(kexl, t->kex_list, kl + 1);
 	/* Markers go only in the first KEXINIT and are ignored in later ones. */
-	if (k->initial) {
-		bool client = t->role == SSHRPC_ROLE_CLIENT;
-		if (!t->cfg.no_ext_info)
-			strcat(kexl, client ? ",ext-info-c" : ",ext-info-s");
-		if (!t->cfg.no_strict_kex)
-			strcat(kexl, client ? ",kex-strict-c-v00@openssh.com,kex-strict-c"
-					    : ",kex-strict-s-v00@openssh.com,kex-strict-s");
-	}
+	bool client = t->role == SSHRPC_ROLE_CLIENT;
+	snprintf(kexl, sizeof kexl, "%s%s%s", t->kex_list,
+		k->initial && !t->cfg.no_ext_info ? (client ? ",ext-info-c" : ",ext-info-s") : "",
+		k->initial && !t->cfg.no_strict_kex
+			? (client ? ",kex-strict-c-v00@openssh.com,kex-strict-c" : ",kex-strict-s-v00@openssh.com,kex-strict-s")
+			: "");
 	if ((rc = sshrpc_random(cookie, sizeof cookie)) != SSHRPC_OK)
 		return sshrpc_tr_fail(t, rc, 0, "no random bytes for the KEXINIT cookie");
 	if ((rc = sshrpc_buf_put_u8(b, SSH_MSG_KEXINIT)) != SSHRPC_OK || (rc = sshrpc_buf_put(b, cookie, 16)) != SSHRPC_OK ||
