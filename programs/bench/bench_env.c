@@ -458,6 +458,33 @@ int bench_descendants(pid_t root, pid_t *out, int max)
 	return m;
 }
 
+int64_t bench_tree_cpu_ns(pid_t root, const pid_t *old, int n_old, const char *comm)
+{
+	enum { MAXD = 4096 };
+	pid_t *now = malloc(MAXD * sizeof *now);
+	if (now == NULL)
+		return -1;
+	int n = bench_descendants(root, now, MAXD);
+	double tick_ns = 1e9 / (double)sysconf(_SC_CLK_TCK);
+	int64_t sum = 0;
+	for (int i = 0; i < n; i++) {
+		bool seen = false;
+		for (int j = 0; j < n_old && !seen; j++)
+			seen = old[j] == now[i];
+		char c[64] = "";
+		if (seen || (comm != NULL && (bench_proc_comm(now[i], c, sizeof c) != 0 || strcmp(c, comm) != 0)))
+			continue;
+		int64_t ns = bench_proc_cpu_ns(now[i]);
+		int64_t all = bench_proc_ticks(now[i], true), own = bench_proc_ticks(now[i], false);
+		if (ns > 0)
+			sum += ns;
+		if (all >= own && own >= 0)
+			sum += (int64_t)((double)(all - own) * tick_ns);
+	}
+	free(now);
+	return sum;
+}
+
 void bench_pin(pid_t pid, int cpu)
 {
 	cpu_set_t set;
@@ -599,6 +626,11 @@ int bench_env_setup(bench_ctx *b, char *err, size_t errlen)
 		b->dir[0] = '\0';
 		return -1;
 	}
+	snprintf(b->home, sizeof b->home, "%s/home", b->dir);
+	if (mkdir(b->home, 0700) != 0) {
+		snprintf(err, errlen, "%s: %s", b->home, strerror(errno));
+		return -1;
+	}
 	snprintf(b->known_hosts, sizeof b->known_hosts, "%s/known_hosts", b->dir);
 	snprintf(b->authorized_keys, sizeof b->authorized_keys, "%s/authorized_keys", b->dir);
 	snprintf(b->host_key, sizeof b->host_key, "%s/host_ed25519", b->dir);
@@ -686,6 +718,37 @@ void bench_env_cleanup(bench_ctx *b)
 		nftw(b->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Runs a server in a private mount namespace where an empty throwaway
+ * folder is mounted over the user's home directory. Both sshd and Dropbear
+ * run commands through the user's shell, and Debian's bash reads
+ * ~/.bashrc when started by an SSH server (SSH_SOURCE_BASHRC): whatever
+ * that file does (here: `pyenv init`, about 0.5 s) would be counted as the
+ * SSH server's cost. Dropbear also reads ~/.ssh/authorized_keys from there.
+ * Needs root; *wrapped says whether it could be done. */
+static pid_t spawn_homed(bench_ctx *b, char *const cmd[], const char *log, bool *wrapped)
+{
+	struct passwd *pw = getpwuid(getuid());
+	*wrapped = false;
+	/* what the servers must still see must not lie under the home */
+	size_t hl = pw != NULL ? strlen(pw->pw_dir) : 0;
+	bool hidden = pw == NULL || hl <= 1 || (strncmp(b->sshrpcd, pw->pw_dir, hl) == 0 && b->sshrpcd[hl] == '/') ||
+		(strncmp(b->dir, pw->pw_dir, hl) == 0 && b->dir[hl] == '/');
+	if (getuid() == 0 && !hidden && bench_have("/usr/bin/unshare") && b->home[0] != '\0') {
+		char *argv[48];
+		int n = 0;
+		const char *pre[] = { "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+			"mount --bind \"$0\" \"$1\" && shift && exec \"$@\"", b->home, pw->pw_dir };
+		for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++)
+			argv[n++] = (char *)pre[i];
+		for (int i = 0; cmd[i] != NULL && n < 47; i++)
+			argv[n++] = cmd[i];
+		argv[n] = NULL;
+		*wrapped = true;
+		return spawn_server(argv, log, b->dir);
+	}
+	return spawn_server(cmd, log, b->dir);
+}
+
 /* ---- the servers ---------------------------------------------------------------------- */
 
 int bench_start_sshrpcd(bench_ctx *b, const char *tag, pid_t *pid, int *port, char *err, size_t errlen)
@@ -769,7 +832,7 @@ int bench_start_sshd(bench_ctx *b)
 	char log[PATH_MAX];
 	snprintf(log, sizeof log, "%s/sshd.log", b->dir);
 	char *argv[] = { "/usr/sbin/sshd", "-D", "-e", "-f", cfg, NULL };
-	b->sshd_pid = spawn_server(argv, log, b->dir);
+	b->sshd_pid = spawn_homed(b, argv, log, &b->sshd_homed);
 	if (b->sshd_pid < 0 || wait_port(b->sshd_pid, b->sshd_port, 5000) != 0) {
 		char line[200];
 		bench_log_tail(log, line, sizeof line);
@@ -824,18 +887,15 @@ int bench_start_dropbear(bench_ctx *b)
 		return -1;
 	}
 	/* Dropbear reads the user's own ~/.ssh/authorized_keys and has no
-	 * option to read another file. Rather than touch the user's files, the
-	 * server runs in a private mount namespace where a throwaway folder is
-	 * mounted over the home directory. That needs root. */
-	struct passwd *pw = getpwuid(getuid());
-	if (getuid() != 0 || pw == NULL) {
+	 * option to read another file: it runs with the throwaway home
+	 * mounted over the user's (spawn_homed), which needs root. */
+	if (getuid() != 0) {
 		snprintf(b->db_error, sizeof b->db_error,
 			"not root: Dropbear would need the user's own ~/.ssh/authorized_keys, which the bench does not touch");
 		return -1;
 	}
-	char home[PATH_MAX], sshdir[PATH_MAX + 8], ak[PATH_MAX + 32], hk[PATH_MAX], pidf[PATH_MAX], log[PATH_MAX];
-	snprintf(home, sizeof home, "%s/dbhome", b->dir);
-	snprintf(sshdir, sizeof sshdir, "%s/.ssh", home);
+	char sshdir[PATH_MAX + 8], ak[PATH_MAX + 32], hk[PATH_MAX], pidf[PATH_MAX], log[PATH_MAX];
+	snprintf(sshdir, sizeof sshdir, "%s/.ssh", b->home);
 	snprintf(ak, sizeof ak, "%s/authorized_keys", sshdir);
 	snprintf(hk, sizeof hk, "%s/host.dropbear", b->dir);
 	snprintf(pidf, sizeof pidf, "%s/dropbear.pid", b->dir);
@@ -847,7 +907,7 @@ int bench_start_dropbear(bench_ctx *b)
 	char *c1[] = { "dropbearconvert", "openssh", "dropbear", b->host_key, hk, NULL };
 	char *c2[] = { "dropbearconvert", "openssh", "dropbear", b->client_key, b->client_key_db, NULL };
 	char *cp[] = { "cp", pub, ak, NULL };
-	if (mkdir(home, 0700) != 0 || mkdir(sshdir, 0700) != 0 || bench_run(cp, out, sizeof out) != 0 ||
+	if ((mkdir(sshdir, 0700) != 0 && errno != EEXIST) || bench_run(cp, out, sizeof out) != 0 ||
 		bench_run(c1, out, sizeof out) != 0 || bench_run(c2, out, sizeof out) != 0) {
 		snprintf(b->db_error, sizeof b->db_error, "preparing Dropbear's keys failed: %.150s", out);
 		return -1;
@@ -856,10 +916,9 @@ int bench_start_dropbear(bench_ctx *b)
 	b->db_port = free_port();
 	char listen[32];
 	snprintf(listen, sizeof listen, "127.0.0.1:%d", b->db_port);
-	char *argv[] = { "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
-		"mount --bind \"$0\" \"$1\" && exec /usr/sbin/dropbear -F -E -s -p \"$2\" -r \"$3\" -P \"$4\"", home,
-		pw->pw_dir, listen, hk, pidf, NULL };
-	b->db_pid = spawn_server(argv, log, b->dir);
+	char *argv[] = { "/usr/sbin/dropbear", "-F", "-E", "-s", "-p", listen, "-r", hk, "-P", pidf, NULL };
+	bool wrapped;
+	b->db_pid = spawn_homed(b, argv, log, &wrapped);
 	if (b->db_pid < 0 || wait_port(b->db_pid, b->db_port, 5000) != 0) {
 		char line[200];
 		bench_log_tail(log, line, sizeof line);

@@ -252,9 +252,11 @@ int bench_ours_stream(bench_ctx *b, sshc *c, int kind, int depth, bench_series *
 
 /* ---- bulk: sys:sink with 1 MiB binaries -------------------------------------------- */
 
-int bench_ours_sink(bench_ctx *b, const char *cipher, const char *mac, uint64_t bytes, double *mbs, char *err,
-	size_t errlen)
+int bench_ours_sink(bench_ctx *b, const char *cipher, const char *mac, uint64_t bytes, double *mbs, bench_cpu *cpu,
+	char *err, size_t errlen)
 {
+	uint64_t c0 = 0;
+	int64_t s0 = -1;
 	const size_t bin = 1u << 20;
 	uint8_t *frame, *ref = NULL;
 	size_t flen, ref_len = 0;
@@ -301,8 +303,11 @@ int bench_ours_sink(bench_ctx *b, const char *cipher, const char *mac, uint64_t 
 	uint64_t t0 = 0;
 	/* one call untimed, then k timed; replies gather while writing */
 	for (uint64_t i = 0; rc == 0 && i <= k; i++) {
-		if (i == 1)
+		if (i == 1) {
 			t0 = bench_now_ns();
+			c0 = bench_thread_cpu_ns();
+			s0 = b->srv_pid > 0 ? bench_proc_cpu_ns(b->srv_pid) : -1;
+		}
 		if (sshc_write_all(c, ch, frame, flen) != 0) {
 			snprintf(err, errlen, "%s", sshc_error(c));
 			rc = -1;
@@ -330,7 +335,11 @@ int bench_ours_sink(bench_ctx *b, const char *cipher, const char *mac, uint64_t 
 	}
 	if (rc == 0) {
 		double s = (double)(bench_now_ns() - t0) / 1e9;
+		double mib = (double)(k * flen) / (1 << 20);
 		*mbs = (double)(k * flen) / s / 1e6;
+		cpu->client_ms = (double)(bench_thread_cpu_ns() - c0) / 1e6 / mib;
+		int64_t s1 = s0 >= 0 ? bench_proc_cpu_ns(b->srv_pid) : -1;
+		cpu->server_ms = s1 >= s0 && s0 >= 0 ? (double)(s1 - s0) / 1e6 / mib : -1;
 	}
 	if (ch != NULL && !c->s.dead)
 		close_stream(c, ch);

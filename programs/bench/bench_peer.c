@@ -375,8 +375,8 @@ int bench_peer_stream(bench_ctx *b, int depth, bench_series *s, const bench_budg
 
 /* ---- bulk ----------------------------------------------------------------------------------- */
 
-int bench_peer_cat(bench_ctx *b, const char *cipher, const char *mac, uint64_t bytes, double *mbs, char *err,
-	size_t errlen)
+int bench_peer_cat(bench_ctx *b, const char *cipher, const char *mac, uint64_t bytes, double *mbs, bench_cpu *cpu,
+	char *err, size_t errlen)
 {
 	const size_t bin = 1u << 20;
 	uint8_t *frame;
@@ -396,8 +396,13 @@ int bench_peer_cat(bench_ctx *b, const char *cipher, const char *mac, uint64_t b
 	}
 	add(&a, "127.0.0.1");
 	/* "ready" says the session is up, so that the timing leaves out
-	 * connection set-up as it does on our side. */
-	add(&a, "echo ready && exec cat >/dev/null");
+	 * connection set-up as it does on our side; "done" that cat has read
+	 * everything while the session's sshd processes are still there to
+	 * be asked for their CPU time. */
+	add(&a, "echo ready && cat >/dev/null && echo done");
+	enum { MAXD = 4096 };
+	pid_t *old = malloc(MAXD * sizeof *old);
+	int n_old = old != NULL ? bench_descendants(b->sshd_pid, old, MAXD) : -1;
 	int in, out;
 	pid_t pid = bench_spawn_piped(a.v, &in, &out, errp);
 	if (pid < 0) {
@@ -415,10 +420,24 @@ int bench_peer_cat(bench_ctx *b, const char *cipher, const char *mac, uint64_t b
 		got += (size_t)n;
 	}
 	int rc = got == 6 && memcmp(ready, "ready\n", 6) == 0 ? 0 : -1;
-	uint64_t t0 = bench_now_ns();
+	uint64_t t0 = bench_now_ns(), c0 = bench_thread_cpu_ns();
+	int64_t s0 = n_old >= 0 ? bench_tree_cpu_ns(b->sshd_pid, old, n_old, "sshd") : -1;
+	int64_t ssh0 = bench_proc_cpu_ns(pid);
 	for (uint64_t i = 0; rc == 0 && i < k; i++)
 		rc = write_full(in, frame, flen);
 	close(in);
+	got = 0;
+	while (rc == 0 && got < 5) {
+		ssize_t n = read(out, ready + got, 5 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	uint64_t c1 = bench_thread_cpu_ns();
+	int64_t s1 = s0 >= 0 ? bench_tree_cpu_ns(b->sshd_pid, old, n_old, "sshd") : -1;
+	int64_t ssh1 = bench_proc_cpu_ns(pid);
+	if (got != 5 || memcmp(ready, "done\n", 5) != 0)
+		rc = -1;
 	char tmp[256];
 	while (read(out, tmp, sizeof tmp) > 0)
 		;
@@ -426,10 +445,15 @@ int bench_peer_cat(bench_ctx *b, const char *cipher, const char *mac, uint64_t b
 	int st = bench_wait(pid);
 	uint64_t t1 = bench_now_ns();
 	free(frame);
+	free(old);
 	if (rc != 0 || st != 0) {
 		why(b, "ssh 'cat >/dev/null'", st, err, errlen);
 		return -1;
 	}
+	double mib = (double)(k * flen) / (1 << 20);
 	*mbs = (double)(k * flen) / ((double)(t1 - t0) / 1e9) / 1e6;
+	/* the client side: ssh, and this process feeding its pipe */
+	cpu->client_ms = ssh1 >= ssh0 && ssh0 >= 0 ? ((double)(ssh1 - ssh0) + (double)(c1 - c0)) / 1e6 / mib : -1;
+	cpu->server_ms = s1 >= s0 && s0 >= 0 ? (double)(s1 - s0) / 1e6 / mib : -1;
 	return 0;
 }

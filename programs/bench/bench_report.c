@@ -124,7 +124,14 @@ static int targets(const bench_ctx *b, target *t, int max)
 		if (x != NULL && p->ours_mbs > 0 && p->openssh_mbs > 0) {
 			x->measured = p->ours_mbs / p->openssh_mbs;
 			x->known = true;
-			snprintf(x->basis, sizeof x->basis, "%.0f / %.0f MB/s", p->ours_mbs, p->openssh_mbs);
+			double oc = p->ours_cpu.client_ms + p->ours_cpu.server_ms,
+			       tc = p->openssh_cpu.client_ms + p->openssh_cpu.server_ms;
+			if (p->ours_cpu.client_ms >= 0 && p->ours_cpu.server_ms >= 0 && p->openssh_cpu.client_ms >= 0 &&
+				p->openssh_cpu.server_ms >= 0 && oc > 0)
+				snprintf(x->basis, sizeof x->basis, "%.0f / %.0f MB/s; CPU per MiB %.2f / %.2f ms = %.2fx",
+					p->ours_mbs, p->openssh_mbs, tc, oc, tc / oc);
+			else
+				snprintf(x->basis, sizeof x->basis, "%.0f / %.0f MB/s", p->ours_mbs, p->openssh_mbs);
 		}
 	}
 	if (b->conns.n > 0 && b->conns.error[0] == '\0') {
@@ -176,25 +183,29 @@ static const char *side_name(int side)
 	}
 }
 
-void bench_report_table(const bench_ctx *b)
+void bench_report_table(const bench_ctx *b, FILE *f)
 {
 	bool any_pin = false;
 	for (int i = 0; i < b->n_res; i++)
 		any_pin |= b->res[i].pinned;
-	printf("\nsshrpc-bench: sys:echo(<<%zu bytes>>) per call over loopback, %s, %d CPUs shared with other work\n",
+	fprintf(f, "\nsshrpc-bench: sys:echo(<<%zu bytes>>) per call over loopback, %s, %d CPUs shared with other work\n",
 		b->payload, b->cpu_model[0] ? b->cpu_model : "unknown CPU", b->ncpu);
-	printf("%d repeat%s interleaved across sides; each figure is the median over the repeats\n", b->repeats,
+	fprintf(f, "%d repeat%s interleaved across sides; each figure is the median over the repeats\n", b->repeats,
 		b->repeats == 1 ? "" : "s");
-	printf("our client negotiated: %s\n", b->negotiated[0] ? b->negotiated : "?");
-	printf("load average (1 min) at start %.1f, at end %.1f: above ~0.5 other work shared the CPUs\n", b->load_start,
+	fprintf(f, "our client negotiated: %s\n", b->negotiated[0] ? b->negotiated : "?");
+	fprintf(f, "load average (1 min) at start %.1f, at end %.1f: above ~0.5 other work shared the CPUs\n", b->load_start,
 		b->load_end);
 	if (b->target != NULL)
-		printf("server: --target %s (not started by the bench)\n", b->target);
+		fprintf(f, "server: --target %s (not started by the bench)\n", b->target);
+	if (b->compare && b->sshd_pid > 0)
+		fprintf(f, "%s\n",
+			b->sshd_homed ? "sshd and Dropbear ran commands with an empty home mounted over the user's (no ~/.bashrc)"
+				      : "sshd ran commands in the user's own home: its shell start-up files count in its figures");
 	if (any_pin)
-		printf("rows marked * ran with every process (bench, servers, ssh, sshd children) pinned to CPU %d\n", b->cpu);
+		fprintf(f, "rows marked * ran with every process (bench, servers, ssh, sshd children) pinned to CPU %d\n", b->cpu);
 
-	printf("\nPer-call latency, sshrpc client -> sshrpcd (ms; mean and sigma from sets of 10 calls, the paper's method)\n");
-	printf("%-14s %10s %9s %10s %10s %11s %9s   %s\n", "mode", "mean", "sigma", "median", "p99", "calls/s", "calls",
+	fprintf(f, "\nPer-call latency, sshrpc client -> sshrpcd (ms; mean and sigma from sets of 10 calls, the paper's method)\n");
+	fprintf(f, "%-14s %10s %9s %10s %10s %11s %9s   %s\n", "mode", "mean", "sigma", "median", "p99", "calls/s", "calls",
 		"paper Table 1 (800 MHz Atom)");
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		const bench_result *r = NULL;
@@ -213,7 +224,7 @@ void bench_report_table(const bench_ctx *b)
 		if (p > 0)
 			snprintf(ps, sizeof ps, "%g ms", p);
 		if (!ok(r)) {
-			printf("%-14s %s%s\n", label, "not measured: ", r->error[0] ? r->error : "no data");
+			fprintf(f, "%-14s %s%s\n", label, "not measured: ", r->error[0] ? r->error : "no data");
 			continue;
 		}
 		char m[16], sd[16], md[16], p99[16], cps[16];
@@ -222,13 +233,13 @@ void bench_report_table(const bench_ctx *b)
 		fmt_ms(md, sizeof md, r->st.median_ms);
 		fmt_ms(p99, sizeof p99, r->st.p99_ms);
 		fmt_cps(cps, sizeof cps, r->st.calls_per_s);
-		printf("%-14s %10s %9s %10s %10s %11s %9zu   %s\n", label, m, sd, md, p99, cps, r->st.calls, ps);
+		fprintf(f, "%-14s %10s %9s %10s %10s %11s %9zu   %s\n", label, m, sd, md, p99, cps, r->st.calls, ps);
 	}
 
 	if (!b->compare)
-		printf("\nOpenSSH and Dropbear: not measured (--compare asks for them)\n");
+		fprintf(f, "\nOpenSSH and Dropbear: not measured (--compare asks for them)\n");
 	else
-		printf("\nThe same calls by OpenSSH%s%s%s (ratio: their median latency / ours; pipelined: our calls/s / theirs)\n"
+		fprintf(f, "\nThe same calls by OpenSSH%s%s%s (ratio: their median latency / ours; pipelined: our calls/s / theirs)\n"
 		       "%-14s %-44s %10s %10s %11s %9s\n",
 			b->ssh_version[0] ? " (" : "", b->ssh_version, b->ssh_version[0] ? ")" : "", "mode", "what", "median",
 			"p99", "calls/s", "ratio");
@@ -245,7 +256,7 @@ void bench_report_table(const bench_ctx *b)
 								    : "ssh -s host sshrpc (our stdio server)";
 		snprintf(what, sizeof what, "%s", w);
 		if (!ok(r)) {
-			printf("%-14s %-44s not measured: %s\n", label, what, r->error[0] ? r->error : "no data");
+			fprintf(f, "%-14s %-44s not measured: %s\n", label, what, r->error[0] ? r->error : "no data");
 			continue;
 		}
 		char ours_id[48];
@@ -262,14 +273,14 @@ void bench_report_table(const bench_ctx *b)
 		fmt_ms(md, sizeof md, r->st.median_ms);
 		fmt_ms(p99, sizeof p99, r->st.p99_ms);
 		fmt_cps(cps, sizeof cps, r->st.calls_per_s);
-		printf("%-14s %-44s %10s %10s %11s %9s\n", label, what, md, p99, cps, ratio);
+		fprintf(f, "%-14s %-44s %10s %10s %11s %9s\n", label, what, md, p99, cps, ratio);
 	}
 
 	if (b->n_tput > 0) {
-		printf("\nBulk: sys:sink(<<1 MiB>>) frames on our subsystem vs ssh -c CIPHER host 'cat >/dev/null' fed the same "
+		fprintf(f, "\nBulk: sys:sink(<<1 MiB>>) frames on our subsystem vs ssh -c CIPHER host 'cat >/dev/null' fed the same "
 		       "bytes (%llu MiB per run; MB = 10^6 bytes)\n",
 			(unsigned long long)(b->bulk_bytes >> 20));
-		printf("%-44s %12s %14s %8s\n", "cipher", "ours MB/s", "OpenSSH MB/s", "ratio");
+		fprintf(f, "%-44s %12s %14s %8s\n", "cipher", "ours MB/s", "OpenSSH MB/s", "ratio");
 		for (int i = 0; i < b->n_tput; i++) {
 			const bench_tput *t = &b->tput[i];
 			char name[128];
@@ -280,31 +291,51 @@ void bench_report_table(const bench_ctx *b)
 			char theirs[32] = "not asked";
 			if (b->compare)
 				snprintf(theirs, sizeof theirs, "%.0f", t->openssh_mbs);
-			printf("%-44s %12.0f %14s %8s%s%s\n", name, t->ours_mbs, theirs, ratio, t->error[0] ? "  " : "",
+			fprintf(f, "%-44s %12.0f %14s %8s%s%s\n", name, t->ours_mbs, theirs, ratio, t->error[0] ? "  " : "",
 				t->error);
+		}
+		fprintf(f, "CPU per MiB carried (ms, client + server): OpenSSH's client is ssh plus this process feeding its pipe,\n"
+			   "its server the session's sshd processes (cat not counted). Other load stretches MB/s, not these.\n");
+		fprintf(f, "%-44s %18s %18s %8s\n", "cipher", "ours", "OpenSSH", "ratio");
+		for (int i = 0; i < b->n_tput; i++) {
+			const bench_tput *t = &b->tput[i];
+			char name[128], o[40] = "-", p[40] = "-", ratio[16] = "-";
+			snprintf(name, sizeof name, "%s%s%s", t->cipher, t->mac[0] ? " + " : "", t->mac);
+			double os = t->ours_cpu.client_ms + t->ours_cpu.server_ms,
+			       ts = t->openssh_cpu.client_ms + t->openssh_cpu.server_ms;
+			if (t->ours_cpu.client_ms >= 0 && t->ours_cpu.server_ms >= 0)
+				snprintf(o, sizeof o, "%.2f + %.2f", t->ours_cpu.client_ms, t->ours_cpu.server_ms);
+			else if (t->ours_cpu.client_ms >= 0)
+				snprintf(o, sizeof o, "%.2f + ?", t->ours_cpu.client_ms);
+			if (t->openssh_cpu.client_ms >= 0 && t->openssh_cpu.server_ms >= 0)
+				snprintf(p, sizeof p, "%.2f + %.2f", t->openssh_cpu.client_ms, t->openssh_cpu.server_ms);
+			if (t->ours_cpu.client_ms >= 0 && t->ours_cpu.server_ms >= 0 && t->openssh_cpu.client_ms >= 0 &&
+				t->openssh_cpu.server_ms >= 0 && os > 0)
+				snprintf(ratio, sizeof ratio, "%.2fx", ts / os);
+			fprintf(f, "%-44s %18s %18s %8s\n", name, o, p, ratio);
 		}
 	}
 
 	const bench_conns *c = &b->conns;
 	if (c->n > 0) {
-		printf("\nPer connection on the server (%d idle authenticated sessions, each with an open subsystem channel)\n",
+		fprintf(f, "\nPer connection on the server (%d idle authenticated sessions, each with an open subsystem channel)\n",
 			c->n);
 		if (c->error[0] != '\0')
-			printf("  sshrpcd: not measured: %s\n", c->error);
+			fprintf(f, "  sshrpcd: not measured: %s\n", c->error);
 		else
-			printf("  sshrpcd: %.3f ms CPU (schedstat; %.3f ms from utime+stime ticks), %.1f KiB VmRSS per connection\n",
+			fprintf(f, "  sshrpcd: %.3f ms CPU (schedstat; %.3f ms from utime+stime ticks), %.1f KiB VmRSS per connection\n",
 				c->cpu_ms, c->cpu_ms_ticks, c->rss_kib);
 		if (c->o_error[0] != '\0')
-			printf("  OpenSSH sshd: not measured: %s\n", c->o_error);
+			fprintf(f, "  OpenSSH sshd: not measured: %s\n", c->o_error);
 		else if (c->n_openssh > 0)
-			printf("  OpenSSH sshd (%d connections): %.2f ms CPU, %.0f KiB RSS (%.0f KiB PSS) in its sshd processes, plus "
+			fprintf(f, "  OpenSSH sshd (%d connections): %.2f ms CPU, %.0f KiB RSS (%.0f KiB PSS) in its sshd processes, plus "
 			       "%.0f KiB RSS for the subsystem process, per connection\n",
 				c->n_openssh, c->o_cpu_ms, c->o_rss_kib, c->o_pss_kib, c->o_sub_rss_kib);
 	}
 
 	target t[16];
 	int nt = targets(b, t, 16);
-	printf("\nTargets of issue 7 (ratios from this run; n/a: a side was not measured)\n");
+	fprintf(f, "\nTargets of issue 7 (ratios from this run; n/a: a side was not measured)\n");
 	for (int i = 0; i < nt; i++) {
 		char need[32], got[32];
 		snprintf(need, sizeof need, "%s %g%s", t[i].at_least ? ">=" : "<=", t[i].required, t[i].unit);
@@ -317,10 +348,12 @@ void bench_report_table(const bench_ctx *b)
 		if (t[i].known && !t[i].met && t[i].measured > 0)
 			snprintf(by, sizeof by, " (short by %.2fx)",
 				t[i].at_least ? t[i].required / t[i].measured : t[i].measured / t[i].required);
-		printf("  %-6s %-12s %-10s %s%s\n", verdict, need, got, t[i].text, by);
+		fprintf(f, "  %-6s %-12s %-10s %s%s\n", verdict, need, got, t[i].text, by);
+		if (t[i].known && t[i].basis[0] != '\0')
+			fprintf(f, "  %-6s %-12s %-10s   (%s)\n", "", "", "", t[i].basis);
 	}
-	printf("\n(%.0f s)\n", b->elapsed_s);
-	fflush(stdout);
+	fprintf(f, "\n(%.0f s)\n", b->elapsed_s);
+	fflush(f);
 }
 
 /* ---- JSON ------------------------------------------------------------------------------------ */
@@ -415,6 +448,15 @@ int bench_report_json(const bench_ctx *b, const char *path)
 		jnum(f, t->ours_mbs);
 		fprintf(f, ", \"openssh_mb_s\": ");
 		jnum(f, t->openssh_mbs);
+		fprintf(f, ", \"sshrpc_cpu_ms_per_mib\": {\"client\": ");
+		jnum(f, t->ours_cpu.client_ms >= 0 ? t->ours_cpu.client_ms : NAN);
+		fprintf(f, ", \"server\": ");
+		jnum(f, t->ours_cpu.server_ms >= 0 ? t->ours_cpu.server_ms : NAN);
+		fprintf(f, "}, \"openssh_cpu_ms_per_mib\": {\"client\": ");
+		jnum(f, t->openssh_cpu.client_ms >= 0 ? t->openssh_cpu.client_ms : NAN);
+		fprintf(f, ", \"server\": ");
+		jnum(f, t->openssh_cpu.server_ms >= 0 ? t->openssh_cpu.server_ms : NAN);
+		fprintf(f, "}");
 		if (t->error[0] != '\0') {
 			fprintf(f, ", \"error\": ");
 			jstr(f, t->error);

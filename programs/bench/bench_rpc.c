@@ -307,21 +307,32 @@ static void phase_bulk(bench_ctx *b)
 		memset(t, 0, sizeof *t);
 		snprintf(t->cipher, sizeof t->cipher, "%s", ciphers[i][0]);
 		snprintf(t->mac, sizeof t->mac, "%s", ciphers[i][1] ? ciphers[i][1] : "");
-		double ours[16], theirs[16];
-		int no = 0, nt = 0;
+		double ours[16], theirs[16], oc[2][16], tc[2][16];
+		int no = 0, nt = 0, noc[2] = { 0, 0 }, ntc[2] = { 0, 0 };
 		char err[240] = "";
-		for (int r = 0; r < b->repeats && !bench_stopped(); r++) {
+		for (int r = 0; r < b->repeats && r < 16 && !bench_stopped(); r++) {
 			double v;
+			bench_cpu cpu;
 			bench_watchdog(120);
-			if (bench_ours_sink(b, ciphers[i][0], ciphers[i][1], b->bulk_bytes, &v, err, sizeof err) == 0)
+			if (bench_ours_sink(b, ciphers[i][0], ciphers[i][1], b->bulk_bytes, &v, &cpu, err, sizeof err) == 0) {
 				ours[no++] = v;
-			else if (t->error[0] == '\0')
+				if (cpu.client_ms >= 0)
+					oc[0][noc[0]++] = cpu.client_ms;
+				if (cpu.server_ms >= 0)
+					oc[1][noc[1]++] = cpu.server_ms;
+			} else if (t->error[0] == '\0') {
 				snprintf(t->error, sizeof t->error, "sshrpc: %s", err);
+			}
 			if (peer) {
-				if (bench_peer_cat(b, ciphers[i][0], ciphers[i][1], b->bulk_bytes, &v, err, sizeof err) == 0)
+				if (bench_peer_cat(b, ciphers[i][0], ciphers[i][1], b->bulk_bytes, &v, &cpu, err, sizeof err) == 0) {
 					theirs[nt++] = v;
-				else if (t->error[0] == '\0')
+					if (cpu.client_ms >= 0)
+						tc[0][ntc[0]++] = cpu.client_ms;
+					if (cpu.server_ms >= 0)
+						tc[1][ntc[1]++] = cpu.server_ms;
+				} else if (t->error[0] == '\0') {
 					snprintf(t->error, sizeof t->error, "openssh: %s", err);
+				}
 			}
 			bench_watchdog(0);
 			if (!b->quick && r == 0)
@@ -330,6 +341,10 @@ static void phase_bulk(bench_ctx *b)
 		t->bytes = b->bulk_bytes;
 		t->ours_mbs = no ? bench_median(ours, (size_t)no) : 0;
 		t->openssh_mbs = nt ? bench_median(theirs, (size_t)nt) : 0;
+		t->ours_cpu.client_ms = noc[0] ? bench_median(oc[0], (size_t)noc[0]) : -1;
+		t->ours_cpu.server_ms = noc[1] ? bench_median(oc[1], (size_t)noc[1]) : -1;
+		t->openssh_cpu.client_ms = ntc[0] ? bench_median(tc[0], (size_t)ntc[0]) : -1;
+		t->openssh_cpu.server_ms = ntc[1] ? bench_median(tc[1], (size_t)ntc[1]) : -1;
 	}
 }
 
@@ -563,7 +578,7 @@ int bench_rpc_run(bench_ctx *b)
 		fprintf(stderr, "sshrpc-bench: interrupted; figures so far:\n");
 		status = 1;
 	}
-	bench_report_table(b);
+	bench_report_table(b, b->json_path != NULL && strcmp(b->json_path, "-") == 0 ? stderr : stdout);
 	if (b->json_path != NULL && bench_report_json(b, b->json_path) != 0) {
 		fprintf(stderr, "sshrpc-bench: cannot write %s: %s\n", b->json_path, strerror(errno));
 		status = status ? status : 1;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "log.h"
@@ -59,6 +60,7 @@ typedef struct bench_budget {
 } bench_budget;
 
 uint64_t bench_now_ns(void);
+uint64_t bench_thread_cpu_ns(void);
 
 /* ---- results --------------------------------------------------------------- */
 
@@ -75,10 +77,17 @@ typedef struct bench_result {
 	char error[240];  /* why it was not measured */
 } bench_result;
 
+/* What one bulk run cost in CPU, per MiB carried (ms): load elsewhere on
+ * the machine stretches wall time, not these. Negative: not known. */
+typedef struct bench_cpu {
+	double client_ms, server_ms;
+} bench_cpu;
+
 typedef struct bench_tput {
 	char cipher[64], mac[64];
 	uint64_t bytes;
 	double ours_mbs, openssh_mbs;   /* 10^6 bytes per second; median over repeats */
+	bench_cpu ours_cpu, openssh_cpu; /* median over repeats */
 	char error[240];
 } bench_tput;
 
@@ -119,6 +128,7 @@ typedef struct bench_ctx {
 
 	/* environment */
 	char dir[256];         /* throwaway folder */
+	char home[300];        /* empty home the SSH servers run commands in (bench_env.c) */
 	char bindir[PATH_MAX];
 	char sshrpcd[PATH_MAX];
 	char host_key[PATH_MAX], client_key[PATH_MAX], client_key_db[PATH_MAX];
@@ -130,6 +140,7 @@ typedef struct bench_ctx {
 	pid_t srv_pid;
 	int sshd_port;
 	pid_t sshd_pid;
+	bool sshd_homed;       /* sshd runs with the empty home, not the user's rc files */
 	char sshd_error[240];
 	char ctl_path[PATH_MAX];
 	pid_t master_pid;
@@ -198,6 +209,10 @@ pid_t bench_spawn(char *const argv[], int in_fd, int *out_fd, const char *err_pa
 /* Like bench_spawn with a pipe on stdin too. */
 pid_t bench_spawn_piped(char *const argv[], int *in_fd, int *out_fd, const char *err_path);
 int bench_wait(pid_t pid); /* exit status, or 128+signal, -1 */
+/* CPU time of the processes below root that are not in old[] and, unless
+ * comm is NULL, are named comm (ns): schedstat for each, plus their reaped
+ * children's utime+stime. */
+int64_t bench_tree_cpu_ns(pid_t root, const pid_t *old, int n_old, const char *comm);
 /* Runs argv to the end; its stdout+stderr in out (NUL-terminated). */
 int bench_run(char *const argv[], char *out, size_t cap);
 /* The last line of a log file, for error messages. */
@@ -213,7 +228,7 @@ int bench_ours_exec_mod(bench_ctx *b, sshc *c, bench_series *s, const bench_budg
  * a time; depth >= 1: {call,Id,...} with that many outstanding. */
 int bench_ours_stream(bench_ctx *b, sshc *c, int kind, int depth, bench_series *s, const bench_budget *bud,
 	char *err, size_t errlen);
-int bench_ours_sink(bench_ctx *b, const char *cipher, const char *mac, uint64_t bytes, double *mbs, char *err,
+int bench_ours_sink(bench_ctx *b, const char *cipher, const char *mac, uint64_t bytes, double *mbs, bench_cpu *cpu, char *err,
 	size_t errlen);
 /* Opens n idle sessions (subsystem) to host:port and keeps them; frees them
  * with bench_ours_idle_close. */
@@ -224,7 +239,7 @@ enum bench_peer_exec { PEER_SSH_CALL, PEER_SSH_TRUE, PEER_SSH_MUX, PEER_DROPBEAR
 int bench_peer_exec(bench_ctx *b, int variant, bench_series *s, const bench_budget *bud, char *err, size_t errlen);
 /* One `ssh -s HOST sshrpc` session; depth as for bench_ours_stream. */
 int bench_peer_stream(bench_ctx *b, int depth, bench_series *s, const bench_budget *bud, char *err, size_t errlen);
-int bench_peer_cat(bench_ctx *b, const char *cipher, const char *mac, uint64_t bytes, double *mbs, char *err,
+int bench_peer_cat(bench_ctx *b, const char *cipher, const char *mac, uint64_t bytes, double *mbs, bench_cpu *cpu, char *err,
 	size_t errlen);
 
 int bench_tcp_rtt(bench_ctx *b, bench_series *s, const bench_budget *bud, char *err, size_t errlen);
@@ -246,7 +261,8 @@ int bench_sink_check(size_t n, const uint8_t *etf, size_t len, uint8_t **ref, si
 
 /* ---- report (bench_report.c) ------------------------------------------------------------ */
 
-void bench_report_table(const bench_ctx *b);
+/* The table; on stderr when the JSON goes to stdout. */
+void bench_report_table(const bench_ctx *b, FILE *f);
 int bench_report_json(const bench_ctx *b, const char *path);
 int bench_report_plot(const bench_ctx *b, const char *path, char *err, size_t errlen);
 
