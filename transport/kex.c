@@ -5,6 +5,7 @@
  * are the DH ones with the group in the hash. */
 #include <string.h>
 
+#include "sshrpc_config.h"
 #include "transport/internal.h"
 
 static const uint8_t dh_generator[1] = {2};
@@ -104,6 +105,7 @@ static int read_public(sshrpc_reader *r, const tr_kex_method *m, const uint8_t *
 	return m->type == TR_KEX_ECDH ? sshrpc_rd_string(r, v, n) : sshrpc_rd_mpint_unsigned(r, v, n);
 }
 
+#if SSHRPC_WITH_CLIENT
 int sshrpc_tr_kex_client_init(sshrpc_transport *t)
 {
 	tr_kex *k = &t->kex;
@@ -124,17 +126,23 @@ int sshrpc_tr_kex_client_init(sshrpc_transport *t)
 	k->step = k->method->type == TR_KEX_GEX ? TKX_C_GEX_REPLY : TKX_C_REPLY;
 	return SSHRPC_OK;
 }
+#endif
 
 int sshrpc_tr_kex_begin_method(sshrpc_transport *t)
 {
 	tr_kex *k = &t->kex;
+	/* transport_new refuses a role that was not built */
+#if SSHRPC_WITH_CLIENT
 	if (client_role(t)) {
+#if SSHRPC_WITH_DH
 		if (k->method->type == TR_KEX_GEX) {
 			k->step = TKX_C_GEX_GROUP;
 			return sshrpc_tr_gex_client_request(t);
 		}
+#endif
 		return sshrpc_tr_kex_client_init(t);
 	}
+#endif
 	k->step = k->method->type == TR_KEX_GEX ? TKX_S_GEX_REQUEST : TKX_S_INIT;
 	return SSHRPC_OK;
 }
@@ -385,6 +393,7 @@ int sshrpc_tr_kex_newkeys_recv(sshrpc_transport *t, const uint8_t *msg, size_t l
 	return SSHRPC_OK;
 }
 
+#if SSHRPC_WITH_SERVER
 /* ---- server: the client's INIT (ECDH, DH, GEX) --------------------------------------- */
 
 int sshrpc_tr_kex_server_init(sshrpc_transport *t, const uint8_t *msg, size_t len)
@@ -444,7 +453,9 @@ out:
 	sshrpc_buf_free(&ks);
 	return rc;
 }
+#endif
 
+#if SSHRPC_WITH_CLIENT
 /* ---- client: the server's REPLY (ECDH, DH, GEX) ---------------------------------------- */
 
 int sshrpc_tr_kex_client_reply(sshrpc_transport *t, const uint8_t *msg, size_t len)
@@ -513,6 +524,7 @@ out:
 	sshrpc_buf_free(&kmp);
 	return rc;
 }
+#endif
 
 /* ---- dispatch of kex method messages ---------------------------------------------------- */
 
@@ -523,14 +535,12 @@ int sshrpc_tr_kex_message(sshrpc_transport *t, const uint8_t *msg, size_t len)
 	/* Strict kex §3.2: each kex message is accepted once, which the step
 	 * machine gives us: a repeated one no longer matches the step. */
 	switch (k->step) {
+#if SSHRPC_WITH_CLIENT
 	case TKX_C_REPLY:
 		if (type == SSH_MSG_KEX_31)
 			return sshrpc_tr_kex_client_reply(t, msg, len);
 		break;
-	case TKX_S_INIT:
-		if (type == SSH_MSG_KEX_30)
-			return sshrpc_tr_kex_server_init(t, msg, len);
-		break;
+#if SSHRPC_WITH_DH
 	case TKX_C_GEX_GROUP:
 		if (type == SSH_MSG_KEX_31)
 			return sshrpc_tr_gex_client_group(t, msg, len);
@@ -539,6 +549,14 @@ int sshrpc_tr_kex_message(sshrpc_transport *t, const uint8_t *msg, size_t len)
 		if (type == SSH_MSG_KEX_DH_GEX_REPLY)
 			return sshrpc_tr_kex_client_reply(t, msg, len);
 		break;
+#endif
+#endif
+#if SSHRPC_WITH_SERVER
+	case TKX_S_INIT:
+		if (type == SSH_MSG_KEX_30)
+			return sshrpc_tr_kex_server_init(t, msg, len);
+		break;
+#if SSHRPC_WITH_DH
 	case TKX_S_GEX_REQUEST:
 		if (type == SSH_MSG_KEX_DH_GEX_REQUEST || type == SSH_MSG_KEX_30)
 			return sshrpc_tr_gex_server_request(t, msg, len);
@@ -547,6 +565,8 @@ int sshrpc_tr_kex_message(sshrpc_transport *t, const uint8_t *msg, size_t len)
 		if (type == SSH_MSG_KEX_DH_GEX_INIT)
 			return sshrpc_tr_kex_server_init(t, msg, len);
 		break;
+#endif
+#endif
 	default:
 		break;
 	}

@@ -5,6 +5,7 @@
  * the exchange hash (kex.c). */
 #include <string.h>
 
+#include "sshrpc_config.h"
 #include "transport/internal.h"
 
 #define GEX_MIN_BITS 1024u
@@ -24,6 +25,7 @@ static unsigned mag_bits(const uint8_t *p, size_t n)
 	return b;
 }
 
+#if SSHRPC_WITH_DH && SSHRPC_WITH_CLIENT
 /* OpenSSH's estimate of the modulus size that matches a symmetric
  * strength (NIST SP 800-57 part 1, table 2). */
 static uint32_t estimate_bits(unsigned sym_bits)
@@ -77,6 +79,35 @@ int sshrpc_tr_gex_client_request(sshrpc_transport *t)
 	return SSHRPC_OK;
 }
 
+int sshrpc_tr_gex_client_group(sshrpc_transport *t, const uint8_t *msg, size_t len)
+{
+	tr_kex *k = &t->kex;
+	sshrpc_reader r;
+	const uint8_t *p, *g;
+	size_t plen, glen;
+	sshrpc_rd_init(&r, msg + 1, len - 1);
+	if (sshrpc_rd_mpint_unsigned(&r, &p, &plen) != SSHRPC_OK || sshrpc_rd_mpint_unsigned(&r, &g, &glen) != SSHRPC_OK ||
+		sshrpc_rd_end(&r) != SSHRPC_OK)
+		return sshrpc_tr_fail(t, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
+			"malformed KEX_DH_GEX_GROUP: mpint p and g expected (RFC 4419 §3)");
+	unsigned bits = mag_bits(p, plen);
+	if (bits < k->gex_min || bits > k->gex_max)
+		return sshrpc_tr_fail(t, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_KEY_EXCHANGE_FAILED,
+			"the server's DH group has %u bits, outside the requested %lu..%lu (RFC 4419 §3)", bits,
+			(unsigned long)k->gex_min, (unsigned long)k->gex_max);
+	if ((p[plen - 1] & 1) == 0 || mag_bits(g, glen) < 2 || glen > sizeof k->gex_g)
+		return sshrpc_tr_fail(t, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_KEY_EXCHANGE_FAILED,
+			"the server's DH group is unusable: even modulus or generator below 2 or above 64 bits");
+	sshrpc_buf_reset(&k->gex_p);
+	if (sshrpc_buf_put(&k->gex_p, p, plen) != SSHRPC_OK)
+		return sshrpc_tr_fail(t, SSHRPC_E_TOO_LARGE, SSH_DISCONNECT_KEY_EXCHANGE_FAILED, "DH group too large");
+	memcpy(k->gex_g, g, glen);
+	k->gex_glen = glen;
+	return sshrpc_tr_kex_client_init(t);
+}
+#endif
+
+#if SSHRPC_WITH_DH && SSHRPC_WITH_SERVER
 int sshrpc_tr_gex_choose(const sshrpc_transport *t, uint32_t min, uint32_t n, uint32_t max, const uint8_t **p,
 	size_t *plen, const uint8_t **g, size_t *glen)
 {
@@ -204,33 +235,7 @@ int sshrpc_tr_gex_server_request(sshrpc_transport *t, const uint8_t *msg, size_t
 	k->step = TKX_S_GEX_INIT;
 	return SSHRPC_OK;
 }
-
-int sshrpc_tr_gex_client_group(sshrpc_transport *t, const uint8_t *msg, size_t len)
-{
-	tr_kex *k = &t->kex;
-	sshrpc_reader r;
-	const uint8_t *p, *g;
-	size_t plen, glen;
-	sshrpc_rd_init(&r, msg + 1, len - 1);
-	if (sshrpc_rd_mpint_unsigned(&r, &p, &plen) != SSHRPC_OK || sshrpc_rd_mpint_unsigned(&r, &g, &glen) != SSHRPC_OK ||
-		sshrpc_rd_end(&r) != SSHRPC_OK)
-		return sshrpc_tr_fail(t, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
-			"malformed KEX_DH_GEX_GROUP: mpint p and g expected (RFC 4419 §3)");
-	unsigned bits = mag_bits(p, plen);
-	if (bits < k->gex_min || bits > k->gex_max)
-		return sshrpc_tr_fail(t, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_KEY_EXCHANGE_FAILED,
-			"the server's DH group has %u bits, outside the requested %lu..%lu (RFC 4419 §3)", bits,
-			(unsigned long)k->gex_min, (unsigned long)k->gex_max);
-	if ((p[plen - 1] & 1) == 0 || mag_bits(g, glen) < 2 || glen > sizeof k->gex_g)
-		return sshrpc_tr_fail(t, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_KEY_EXCHANGE_FAILED,
-			"the server's DH group is unusable: even modulus or generator below 2 or above 64 bits");
-	sshrpc_buf_reset(&k->gex_p);
-	if (sshrpc_buf_put(&k->gex_p, p, plen) != SSHRPC_OK)
-		return sshrpc_tr_fail(t, SSHRPC_E_TOO_LARGE, SSH_DISCONNECT_KEY_EXCHANGE_FAILED, "DH group too large");
-	memcpy(k->gex_g, g, glen);
-	k->gex_glen = glen;
-	return sshrpc_tr_kex_client_init(t);
-}
+#endif
 
 /* ---- moduli(5) ------------------------------------------------------------------------ */
 
