@@ -477,11 +477,12 @@ int sshrpc_tr_kex_client_reply(sshrpc_transport *t, const uint8_t *msg, size_t l
 	if ((rc = sshrpc_key_from_blob(t->alloc, ks, kslen, &key)) != SSHRPC_OK)
 		return sshrpc_tr_fail(t, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_KEY_EXCHANGE_FAILED,
 			"the server's host key does not parse (%s)", sshrpc_strerror(rc));
-	if (sshrpc_key_get_type(key) != k->hostkey_alg->key_type) {
+	sshrpc_key_type kt = sshrpc_key_get_type(key);
+	if (kt != k->hostkey_alg->key_type) {
 		sshrpc_key_free(key);
 		return sshrpc_tr_fail(t, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_KEY_EXCHANGE_FAILED,
 			"the server sent a %s host key for negotiated algorithm %s (RFC 4253 §7.1)",
-			sshrpc_key_type_name(sshrpc_key_get_type(key)), k->hostkey_alg->name);
+			sshrpc_key_type_name(kt), k->hostkey_alg->name);
 	}
 	sshrpc_buf_init(&kmp, t->alloc, 0);
 	sshrpc_buf_set_secret(&kmp);

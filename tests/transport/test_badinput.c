@@ -704,3 +704,35 @@ Test(badinput, seqnr_wraps)
 	cr_assert_eq(p.s->rx.seqnr, 3);
 	test_pair_free(&p);
 }
+
+Test(badinput, host_key_of_wrong_type)
+{
+	/* a regression found by the fuzzer (use after free in the message) */
+	sshrpc_transport_config c = {0};
+	c.hostkey_check = sshrpc_transport_hostkey_accept_any;
+	c.hostkey_algs = "ssh-ed25519";
+	sshrpc_transport *t = NULL;
+	cr_assert_eq(sshrpc_transport_new(&c, &t, NULL), SSHRPC_OK);
+	raw_feed(t, "SSH-2.0-srv\r\n", 13);
+	uint8_t pl[512], pkt[1200];
+	size_t n = raw_kexinit(pl, sizeof pl, "curve25519-sha256", "ssh-ed25519", NULL, NULL, false);
+	raw_feed(t, pkt, raw_packet(pkt, sizeof pkt, pl, n));
+	sshrpc_key *k = NULL;
+	cr_assert_eq(sshrpc_key_generate(NULL, SSHRPC_KEY_ECDSA_P256, 0, &k), SSHRPC_OK);
+	sshrpc_buf b;
+	sshrpc_buf_init(&b, NULL, 0);
+	cr_assert_eq(sshrpc_buf_put_u8(&b, SSH_MSG_KEX_31), SSHRPC_OK);
+	size_t mark;
+	cr_assert_eq(sshrpc_buf_string_begin(&b, &mark), SSHRPC_OK);
+	cr_assert_eq(sshrpc_key_to_blob(k, &b), SSHRPC_OK);
+	sshrpc_buf_string_end(&b, mark);
+	uint8_t q[32] = {9};
+	cr_assert_eq(sshrpc_buf_put_string(&b, q, sizeof q), SSHRPC_OK);
+	cr_assert_eq(sshrpc_buf_put_string(&b, "sig", 3), SSHRPC_OK);
+	raw_feed(t, pkt, raw_packet(pkt, sizeof pkt, sshrpc_buf_ptr(&b), b.len));
+	expect_fail(t, raw_recv_all(t), SSH_DISCONNECT_KEY_EXCHANGE_FAILED,
+		"the server sent a ecdsa-sha2-nistp256 host key for negotiated algorithm ssh-ed25519");
+	sshrpc_buf_free(&b);
+	sshrpc_key_free(k);
+	sshrpc_transport_free(t);
+}
