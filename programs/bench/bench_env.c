@@ -383,6 +383,14 @@ int64_t bench_proc_ticks(pid_t pid, bool children)
 	return t;
 }
 
+int64_t bench_proc_stime(pid_t pid)
+{
+	char buf[1024], *f[20];
+	if (stat_fields(pid, f, 20, buf, sizeof buf) < 15)
+		return -1;
+	return strtoll(f[12], NULL, 10);
+}
+
 static int64_t status_kib(pid_t pid, const char *file, const char *key)
 {
 	char p[64], buf[4096];

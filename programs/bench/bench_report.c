@@ -323,8 +323,9 @@ void bench_report_table(const bench_ctx *b, FILE *f)
 		if (c->error[0] != '\0')
 			fprintf(f, "  sshrpcd: not measured: %s\n", c->error);
 		else
-			fprintf(f, "  sshrpcd: %.3f ms CPU (schedstat; %.3f ms from utime+stime ticks), %.1f KiB VmRSS per connection\n",
-				c->cpu_ms, c->cpu_ms_ticks, c->rss_kib);
+			fprintf(f, "  sshrpcd: %.3f ms CPU (schedstat; %.3f ms from utime+stime ticks, of which %.3f ms in the kernel), "
+				   "%.1f KiB VmRSS per connection\n",
+				c->cpu_ms, c->cpu_ms_ticks, c->sys_ms_ticks, c->rss_kib);
 		if (c->o_error[0] != '\0')
 			fprintf(f, "  OpenSSH sshd: not measured: %s\n", c->o_error);
 		else if (c->n_openssh > 0)
@@ -471,6 +472,8 @@ int bench_report_json(const bench_ctx *b, const char *path)
 			jnum(f, c->cpu_ms);
 			fprintf(f, ", \"sshrpcd_cpu_ms_ticks\": ");
 			jnum(f, c->cpu_ms_ticks);
+			fprintf(f, ", \"sshrpcd_sys_ms_ticks\": ");
+			jnum(f, c->sys_ms_ticks);
 			fprintf(f, ", \"sshrpcd_rss_kib\": ");
 			jnum(f, c->rss_kib);
 		} else {

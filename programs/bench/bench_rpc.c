@@ -369,12 +369,14 @@ static void phase_conns(bench_ctx *b)
 		snprintf(k->error, sizeof k->error, "%s", err);
 	} else {
 		sleep_ms(200);
-		int64_t c0 = bench_proc_cpu_ns(pid), t0 = bench_proc_ticks(pid, false), m0 = bench_proc_rss_kib(pid);
+		int64_t c0 = bench_proc_cpu_ns(pid), t0 = bench_proc_ticks(pid, false), m0 = bench_proc_rss_kib(pid),
+			k0 = bench_proc_stime(pid);
 		sshc **cs = NULL;
 		int opened = 0;
 		int rc = bench_ours_idle_open(b, port, k->n, &cs, &opened, err, sizeof err);
 		sleep_ms(200);
-		int64_t c1 = bench_proc_cpu_ns(pid), t1 = bench_proc_ticks(pid, false), m1 = bench_proc_rss_kib(pid);
+		int64_t c1 = bench_proc_cpu_ns(pid), t1 = bench_proc_ticks(pid, false), m1 = bench_proc_rss_kib(pid),
+			k1 = bench_proc_stime(pid);
 		if (rc != 0) {
 			snprintf(k->error, sizeof k->error, "after %d connections: %s", opened, err);
 		} else if (c0 < 0 || c1 < 0 || m0 < 0 || m1 < 0) {
@@ -382,6 +384,7 @@ static void phase_conns(bench_ctx *b)
 		} else {
 			k->cpu_ms = (double)(c1 - c0) / 1e6 / k->n;
 			k->cpu_ms_ticks = (double)(t1 - t0) * 1000.0 / (double)sysconf(_SC_CLK_TCK) / k->n;
+			k->sys_ms_ticks = (double)(k1 - k0) * 1000.0 / (double)sysconf(_SC_CLK_TCK) / k->n;
 			k->rss_kib = (double)(m1 - m0) / k->n;
 		}
 		bench_ours_idle_close(cs, opened);

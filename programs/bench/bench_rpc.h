@@ -95,6 +95,7 @@ typedef struct bench_conns {
 	int n;
 	double cpu_ms;        /* server CPU per connection, from schedstat (ns) */
 	double cpu_ms_ticks;  /* the same from utime+stime (10 ms ticks) */
+	double sys_ms_ticks;  /* the stime part: the kernel's TCP and epoll work */
 	double rss_kib;       /* VmRSS growth per idle connection */
 	int n_openssh;
 	double o_cpu_ms;      /* sshd processes per connection: utime+stime(+children) */
@@ -198,6 +199,7 @@ int bench_descendants(pid_t root, pid_t *out, int max);
 /* /proc figures; negative when unreadable. */
 int64_t bench_proc_cpu_ns(pid_t pid);             /* schedstat: time on CPU */
 int64_t bench_proc_ticks(pid_t pid, bool children); /* utime+stime (+cutime+cstime) */
+int64_t bench_proc_stime(pid_t pid);                /* stime alone (ticks) */
 int64_t bench_proc_rss_kib(pid_t pid);
 int64_t bench_proc_pss_kib(pid_t pid);
 int bench_proc_comm(pid_t pid, char *out, size_t cap);
