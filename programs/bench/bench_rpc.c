@@ -215,16 +215,16 @@ static void phase_streams(bench_ctx *b, sshc *c)
 	job j1[] = {
 		{ add_res(b, "sshrpc.subsystem", "subsystem", SIDE_SSHRPC, 1,
 			  "one {mfa,...} frame written on a kept subsystem channel, its reply read", NULL),
-			run_ours_stream, &sub0, bud(b, 6000, 0.6) },
+			run_ours_stream, &sub0, bud(b, 4000, 0.4) },
 		{ add_res(b, "openssh.subsystem", "subsystem", SIDE_OPENSSH, 1, what, perr), run_peer_stream, &zero,
-			bud(b, 6000, 0.6) },
+			bud(b, 4000, 0.4) },
 		{ add_res(b, "sshrpc.shell", "shell", SIDE_SSHRPC, 1,
 			  "one {mfa,...} frame written on a kept shell channel, its reply read", NULL),
-			run_ours_stream, &sh0, bud(b, 6000, 0.6) },
+			run_ours_stream, &sh0, bud(b, 4000, 0.4) },
 		{ add_res(b, "tcp.rtt", "tcp", SIDE_TCP, 1,
 			  "the request frame out and the reply frame back on a plain TCP loopback socket (echo thread)",
 			  NULL),
-			run_tcp, NULL, bud(b, 20000, 0.5) },
+			run_tcp, NULL, bud(b, 20000, 0.3) },
 	};
 	/* The TCP echo sends the reference reply, which the first checked
 	 * reply sets: the subsystem job runs before it in every repeat. */
@@ -235,24 +235,24 @@ static void phase_streams(bench_ctx *b, sshc *c)
 	job j2[] = {
 		{ add_res(b, "sshrpc.pipe1", "pipe1", SIDE_SSHRPC, 1, "{call,Id,...} frames on a subsystem channel, 1 outstanding",
 			  NULL),
-			run_ours_stream, &p1, bud(b, 6000, 0.6) },
+			run_ours_stream, &p1, bud(b, 4000, 0.4) },
 		{ add_res(b, "openssh.pipe1", "pipe1", SIDE_OPENSSH, 1, "the same frames through one `ssh -s` session", perr),
-			run_peer_stream, &one, bud(b, 6000, 0.6) },
+			run_peer_stream, &one, bud(b, 4000, 0.4) },
 	};
 	measure(b, j2, 2, true, 60);
 	job j3[] = {
 		{ add_res(b, "sshrpc.pipe16", "pipe16", SIDE_SSHRPC, 16,
 			  "{call,Id,...} frames on a subsystem channel, 16 outstanding", NULL),
-			run_ours_stream, &p16, bud(b, 400000, 0.8) },
+			run_ours_stream, &p16, bud(b, 400000, 0.5) },
 		{ add_res(b, "openssh.pipe16", "pipe16", SIDE_OPENSSH, 16, "the same frames through one `ssh -s` session",
 			  perr),
-			run_peer_stream, &sixteen, bud(b, 400000, 0.8) },
+			run_peer_stream, &sixteen, bud(b, 400000, 0.5) },
 		{ add_res(b, "sshrpc.pipe64", "pipe64", SIDE_SSHRPC, 64,
 			  "{call,Id,...} frames on a subsystem channel, 64 outstanding", NULL),
-			run_ours_stream, &p64, bud(b, 600000, 1.0) },
+			run_ours_stream, &p64, bud(b, 600000, 0.6) },
 		{ add_res(b, "openssh.pipe64", "pipe64", SIDE_OPENSSH, 64, "the same frames through one `ssh -s` session",
 			  perr),
-			run_peer_stream, &sixtyfour, bud(b, 600000, 1.0) },
+			run_peer_stream, &sixtyfour, bud(b, 600000, 0.6) },
 	};
 	measure(b, j3, 4, false, 60);
 }
@@ -268,28 +268,28 @@ static void phase_exec(bench_ctx *b, sshc *c)
 		{ add_res(b, "sshrpc.exec-mod", "exec-mod", SIDE_SSHRPC, 1,
 			  "a new session channel on a kept connection: open, exec {mfa,...}, reply, exit-status, EOF, close",
 			  NULL),
-			run_ours_exec_mod, c, bud(b, 3000, 0.6) },
+			run_ours_exec_mod, c, bud(b, 2000, 0.4) },
 		{ add_res(b, "openssh.exec-mod", "exec-mod", SIDE_OPENSSH, 1,
 			  "`ssh -S CTL 127.0.0.1 '<sshrpcd> --exec CALL'` through a ControlMaster started once", merr),
-			run_peer_exec, &mux, bud(b, 150, 1.5) },
+			run_peer_exec, &mux, bud(b, 100, 1.0) },
 	};
 	measure(b, jm, 2, false, 120);
 	job je[] = {
 		{ add_res(b, "sshrpc.exec", "exec", SIDE_SSHRPC, 1,
 			  "a new connection per call: TCP connect, kex, auth, open, exec {mfa,...}, reply, close, disconnect",
 			  NULL),
-			run_ours_exec, NULL, bud(b, 600, 1.0) },
+			run_ours_exec, NULL, bud(b, 400, 0.6) },
 		{ add_res(b, "openssh.exec", "exec", SIDE_OPENSSH, 1,
 			  "`ssh 127.0.0.1 '<sshrpcd> --exec CALL'`: a new ssh process and connection, the call answered by "
 			  "our stdio server under sshd",
 			  perr),
-			run_peer_exec, &call, bud(b, 40, 6) },
+			run_peer_exec, &call, bud(b, 20, 3) },
 		{ add_res(b, "openssh.exec-true", "exec", SIDE_OPENSSH, 1,
 			  "`ssh 127.0.0.1 true`: what sshd costs per command, with no RPC at all", perr),
-			run_peer_exec, &tru, b->quick ? (bench_budget){ 10, 1 } : bud(b, 20, 3) },
+			run_peer_exec, &tru, (bench_budget){ 10, 1 } },
 		{ add_res(b, "dropbear.exec-true", "exec", SIDE_DROPBEAR, 1,
 			  "`dbclient 127.0.0.1 true` against dropbear (no RPC server runs under Dropbear)", derr),
-			run_peer_exec, &db, bud(b, 60, 2.5) },
+			run_peer_exec, &db, bud(b, 30, 1.5) },
 	};
 	measure(b, je, 4, false, 180);
 }
@@ -606,7 +606,7 @@ int bench_rpc_main(int argc, char **argv)
 	bench_ctx *b = calloc(1, sizeof *b);
 	if (b == NULL)
 		return 2;
-	b->repeats = 3;
+	b->repeats = 5;
 	b->pin = true;
 	b->cpu = 0;
 	b->payload = 16;
@@ -699,7 +699,7 @@ int bench_rpc_main(int argc, char **argv)
 	if (b->target != NULL)
 		b->pin = false;
 	if (repeats == -1)
-		repeats = b->quick ? 1 : 3;
+		repeats = b->quick ? 1 : 5;
 	b->repeats = repeats;
 	if (b->connections < 0)
 		b->connections = b->quick || b->target != NULL ? 0 : 200;
