@@ -242,9 +242,16 @@ int bench_ours_stream(bench_ctx *b, sshc *c, int kind, int depth, bench_series *
 	if (rc == 0)
 		rc = one_at_a_time(b, c, ch, &warm, &wb, err, errlen);
 	bench_series_free(&warm);
+	/* CPU of the whole path: this thread and, when the bench started
+	 * it, the server */
+	uint64_t c0 = bench_thread_cpu_ns();
+	int64_t s0 = b->srv_pid > 0 ? bench_proc_cpu_ns(b->srv_pid) : -1;
 	if (rc == 0)
 		rc = depth == 0 ? one_at_a_time(b, c, ch, s, bud, err, errlen)
 				: pipelined(b, c, ch, depth, s, bud, err, errlen);
+	int64_t s1 = s0 >= 0 ? bench_proc_cpu_ns(b->srv_pid) : -1;
+	if (rc == 0 && s1 >= s0 && s0 >= 0)
+		s->cpu_ns = (int64_t)(bench_thread_cpu_ns() - c0) + (s1 - s0);
 	if (!c->s.dead)
 		close_stream(c, ch);
 	return bench_stopped() ? -1 : rc;

@@ -247,9 +247,13 @@ int bench_peer_stream(bench_ctx *b, int depth, bench_series *s, const bench_budg
 	add(&a, "-s");
 	add(&a, "127.0.0.1");
 	add(&a, "sshrpc");
+	enum { MAXD = 4096 };
+	pid_t *old = malloc(MAXD * sizeof *old);
+	int n_old = old != NULL ? bench_descendants(b->sshd_pid, old, MAXD) : -1;
 	int in, out;
 	pid_t pid = bench_spawn_piped(a.v, &in, &out, errp);
 	if (pid < 0) {
+		free(old);
 		snprintf(err, errlen, "cannot run ssh: %s", strerror(errno));
 		return -1;
 	}
@@ -265,6 +269,10 @@ int bench_peer_stream(bench_ctx *b, int depth, bench_series *s, const bench_budg
 		else if (bench_call_check_mfa(b, f, n) != 0)
 			rc = -2;
 	}
+	/* CPU of the whole path: this thread, ssh, and the session's
+	 * processes under sshd (its sshd processes and our stdio server) */
+	int64_t tree0 = n_old >= 0 ? bench_tree_cpu_ns(b->sshd_pid, old, n_old, NULL) : -1, p0 = bench_proc_cpu_ns(pid);
+	uint64_t c0 = bench_thread_cpu_ns(); /* after the /proc reads, which are not the path's */
 	s->start_ns = bench_now_ns();
 	if (rc == 0 && depth == 0) {
 		for (;;) {
@@ -355,6 +363,12 @@ int bench_peer_stream(bench_ctx *b, int depth, bench_series *s, const bench_budg
 		free(batch);
 		fcntl(out, F_SETFL, fcntl(out, F_GETFL) & ~O_NONBLOCK);
 	}
+	uint64_t c1 = bench_thread_cpu_ns();
+	int64_t p1 = bench_proc_cpu_ns(pid);
+	int64_t tree1 = tree0 >= 0 ? bench_tree_cpu_ns(b->sshd_pid, old, n_old, NULL) : -1;
+	if (rc == 0 && p0 >= 0 && p1 >= p0 && tree0 >= 0 && tree1 >= tree0)
+		s->cpu_ns = (int64_t)(c1 - c0) + (p1 - p0) + (tree1 - tree0);
+	free(old);
 	/* EOF: the server answers what it has and ends the session
 	 * (interface.md), so ssh exits 0. */
 	close(in);
@@ -420,9 +434,9 @@ int bench_peer_cat(bench_ctx *b, const char *cipher, const char *mac, uint64_t b
 		got += (size_t)n;
 	}
 	int rc = got == 6 && memcmp(ready, "ready\n", 6) == 0 ? 0 : -1;
-	uint64_t t0 = bench_now_ns(), c0 = bench_thread_cpu_ns();
 	int64_t s0 = n_old >= 0 ? bench_tree_cpu_ns(b->sshd_pid, old, n_old, "sshd") : -1;
 	int64_t ssh0 = bench_proc_cpu_ns(pid);
+	uint64_t t0 = bench_now_ns(), c0 = bench_thread_cpu_ns();
 	for (uint64_t i = 0; rc == 0 && i < k; i++)
 		rc = write_full(in, frame, flen);
 	close(in);
@@ -433,9 +447,10 @@ int bench_peer_cat(bench_ctx *b, const char *cipher, const char *mac, uint64_t b
 			break;
 		got += (size_t)n;
 	}
-	uint64_t c1 = bench_thread_cpu_ns();
-	int64_t s1 = s0 >= 0 ? bench_tree_cpu_ns(b->sshd_pid, old, n_old, "sshd") : -1;
+	/* "done": cat has read every byte, as our last sys:sink reply says */
+	uint64_t t1 = bench_now_ns(), c1 = bench_thread_cpu_ns();
 	int64_t ssh1 = bench_proc_cpu_ns(pid);
+	int64_t s1 = s0 >= 0 ? bench_tree_cpu_ns(b->sshd_pid, old, n_old, "sshd") : -1;
 	if (got != 5 || memcmp(ready, "done\n", 5) != 0)
 		rc = -1;
 	char tmp[256];
@@ -443,7 +458,6 @@ int bench_peer_cat(bench_ctx *b, const char *cipher, const char *mac, uint64_t b
 		;
 	close(out);
 	int st = bench_wait(pid);
-	uint64_t t1 = bench_now_ns();
 	free(frame);
 	free(old);
 	if (rc != 0 || st != 0) {

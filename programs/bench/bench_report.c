@@ -72,10 +72,15 @@ static void ratio_target(const bench_ctx *b, target *t, const char *num, const c
 		return;
 	t->measured = x / y;
 	t->known = true;
+	char cpu[80] = "";
+	const bench_result *th = cps ? d : n, *us = cps ? n : d; /* theirs, ours */
+	if (th->side != SIDE_TCP && us->side != SIDE_TCP && th->st.cpu_us >= 0 && us->st.cpu_us > 0)
+		snprintf(cpu, sizeof cpu, "; CPU per call %.2f / %.2f us = %.2fx", th->st.cpu_us, us->st.cpu_us,
+			th->st.cpu_us / us->st.cpu_us);
 	if (cps)
-		snprintf(t->basis, sizeof t->basis, "%.0f / %.0f calls/s", x, y);
+		snprintf(t->basis, sizeof t->basis, "%.0f / %.0f calls/s%s", x, y, cpu);
 	else
-		snprintf(t->basis, sizeof t->basis, "median %.4g ms / %.4g ms", x, y);
+		snprintf(t->basis, sizeof t->basis, "median %.4g ms / %.4g ms%s", x, y, cpu);
 }
 
 static int targets(const bench_ctx *b, target *t, int max)
@@ -204,9 +209,10 @@ void bench_report_table(const bench_ctx *b, FILE *f)
 	if (any_pin)
 		fprintf(f, "rows marked * ran with every process (bench, servers, ssh, sshd children) pinned to CPU %d\n", b->cpu);
 
-	fprintf(f, "\nPer-call latency, sshrpc client -> sshrpcd (ms; mean and sigma from sets of 10 calls, the paper's method)\n");
-	fprintf(f, "%-14s %10s %9s %10s %10s %11s %9s   %s\n", "mode", "mean", "sigma", "median", "p99", "calls/s", "calls",
-		"paper Table 1 (800 MHz Atom)");
+	fprintf(f, "\nPer-call latency, sshrpc client -> sshrpcd (ms; mean and sigma from sets of 10 calls, the paper's method;\n"
+		   "CPU us: CPU time per call of every process on the path, client and server, where the bench can read it)\n");
+	fprintf(f, "%-14s %10s %9s %10s %10s %11s %9s %8s   %s\n", "mode", "mean", "sigma", "median", "p99", "calls/s", "calls",
+		"CPU us", "paper Table 1 (800 MHz Atom)");
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		const bench_result *r = NULL;
 		for (int k = 0; k < b->n_res; k++)
@@ -233,16 +239,19 @@ void bench_report_table(const bench_ctx *b, FILE *f)
 		fmt_ms(md, sizeof md, r->st.median_ms);
 		fmt_ms(p99, sizeof p99, r->st.p99_ms);
 		fmt_cps(cps, sizeof cps, r->st.calls_per_s);
-		fprintf(f, "%-14s %10s %9s %10s %10s %11s %9zu   %s\n", label, m, sd, md, p99, cps, r->st.calls, ps);
+		char cpu[16] = "-";
+		if (r->st.cpu_us >= 0)
+			snprintf(cpu, sizeof cpu, "%.2f", r->st.cpu_us);
+		fprintf(f, "%-14s %10s %9s %10s %10s %11s %9zu %8s   %s\n", label, m, sd, md, p99, cps, r->st.calls, cpu, ps);
 	}
 
 	if (!b->compare)
 		fprintf(f, "\nOpenSSH and Dropbear: not measured (--compare asks for them)\n");
 	else
 		fprintf(f, "\nThe same calls by OpenSSH%s%s%s (ratio: their median latency / ours; pipelined: our calls/s / theirs)\n"
-		       "%-14s %-44s %10s %10s %11s %9s\n",
+		       "%-14s %-44s %10s %10s %11s %9s %8s %9s\n",
 			b->ssh_version[0] ? " (" : "", b->ssh_version, b->ssh_version[0] ? ")" : "", "mode", "what", "median",
-			"p99", "calls/s", "ratio");
+			"p99", "calls/s", "ratio", "CPU us", "CPU ratio");
 	for (int k = 0; k < b->n_res && b->compare; k++) {
 		const bench_result *r = &b->res[k];
 		if (r->side != SIDE_OPENSSH && r->side != SIDE_DROPBEAR)
@@ -273,7 +282,12 @@ void bench_report_table(const bench_ctx *b, FILE *f)
 		fmt_ms(md, sizeof md, r->st.median_ms);
 		fmt_ms(p99, sizeof p99, r->st.p99_ms);
 		fmt_cps(cps, sizeof cps, r->st.calls_per_s);
-		fprintf(f, "%-14s %-44s %10s %10s %11s %9s\n", label, what, md, p99, cps, ratio);
+		char cpu[16] = "-", cratio[16] = "-";
+		if (r->st.cpu_us >= 0)
+			snprintf(cpu, sizeof cpu, "%.2f", r->st.cpu_us);
+		if (r->st.cpu_us >= 0 && ok(o) && o->st.cpu_us > 0)
+			snprintf(cratio, sizeof cratio, "%.2fx", r->st.cpu_us / o->st.cpu_us);
+		fprintf(f, "%-14s %-44s %10s %10s %11s %9s %8s %9s\n", label, what, md, p99, cps, ratio, cpu, cratio);
 	}
 
 	if (b->n_tput > 0) {
@@ -448,6 +462,10 @@ int bench_report_json(const bench_ctx *b, const char *path)
 			jnum(f, r->st.p99_ms);
 			fprintf(f, ", \"calls_per_s\": ");
 			jnum(f, r->st.calls_per_s);
+			if (r->st.cpu_us >= 0) {
+				fprintf(f, ", \"cpu_us_per_call\": ");
+				jnum(f, r->st.cpu_us);
+			}
 		} else {
 			fprintf(f, ", \"error\": ");
 			jstr(f, r->error[0] ? r->error : "no data");

@@ -30,6 +30,7 @@ typedef struct bench_series {
 	uint64_t *done_ns;  /* per call: when its reply was read */
 	size_t n, cap;
 	uint64_t start_ns;  /* when the first call started */
+	int64_t cpu_ns;     /* CPU time of every process on the path during the run; -1 unknown */
 } bench_series;
 
 int bench_series_init(bench_series *s, size_t cap);
@@ -44,6 +45,7 @@ typedef struct bench_stats {
 	double mean_ms, sd_ms;     /* per-call value of each set of 10 (the paper's method) */
 	double median_ms, p99_ms;  /* individual calls */
 	double calls_per_s;        /* calls / wall time of the run */
+	double cpu_us;             /* CPU per call, all processes on the path; -1 unknown */
 } bench_stats;
 
 /* The figures of one run. */
@@ -61,6 +63,7 @@ typedef struct bench_budget {
 
 uint64_t bench_now_ns(void);
 uint64_t bench_thread_cpu_ns(void);
+uint64_t bench_process_cpu_ns(void);
 
 /* ---- results --------------------------------------------------------------- */
 

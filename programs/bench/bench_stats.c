@@ -25,9 +25,17 @@ uint64_t bench_thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t bench_process_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 int bench_series_init(bench_series *s, size_t cap)
 {
 	memset(s, 0, sizeof *s);
+	s->cpu_ns = -1;
 	s->lat_us = malloc((cap ? cap : 1) * sizeof *s->lat_us);
 	s->done_ns = malloc((cap ? cap : 1) * sizeof *s->done_ns);
 	if (s->lat_us == NULL || s->done_ns == NULL) {
@@ -83,9 +91,12 @@ double bench_median(double *v, size_t n)
 void bench_stats_of(const bench_series *s, bench_stats *out)
 {
 	memset(out, 0, sizeof *out);
+	out->cpu_us = -1;
 	if (s->n == 0)
 		return;
 	out->valid = true;
+	if (s->cpu_ns >= 0)
+		out->cpu_us = (double)s->cpu_ns / 1e3 / (double)s->n;
 	out->calls = s->n;
 	out->repeats = 1;
 	/* Sets of 10: the interval from the end of the previous set (or the
@@ -122,8 +133,9 @@ void bench_stats_of(const bench_series *s, bench_stats *out)
 void bench_stats_median(const bench_stats *reps, size_t n, bench_stats *out)
 {
 	memset(out, 0, sizeof *out);
-	double v[5][64];
-	size_t m = 0;
+	out->cpu_us = -1;
+	double v[5][64], cpu[64];
+	size_t m = 0, mc = 0;
 	for (size_t i = 0; i < n && m < 64; i++) {
 		if (!reps[i].valid)
 			continue;
@@ -132,6 +144,8 @@ void bench_stats_median(const bench_stats *reps, size_t n, bench_stats *out)
 		v[2][m] = reps[i].median_ms;
 		v[3][m] = reps[i].p99_ms;
 		v[4][m] = reps[i].calls_per_s;
+		if (reps[i].cpu_us >= 0)
+			cpu[mc++] = reps[i].cpu_us;
 		out->calls += reps[i].calls;
 		m++;
 	}
@@ -144,4 +158,6 @@ void bench_stats_median(const bench_stats *reps, size_t n, bench_stats *out)
 	out->median_ms = bench_median(v[2], m);
 	out->p99_ms = bench_median(v[3], m);
 	out->calls_per_s = bench_median(v[4], m);
+	if (mc > 0)
+		out->cpu_us = bench_median(cpu, mc);
 }
