@@ -29,6 +29,7 @@ run_suite() {
 	fi
 }
 run_suite build
-run_suite build-sanitize -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+# -Werror is the plain build's job; this one is for what runs.
+run_suite build-sanitize -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug -Dwerror=false
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
