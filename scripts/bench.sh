@@ -12,8 +12,10 @@ if [ ! -x "$build/programs/sshrpc-bench" ] || [ ! -x "$build/programs/sshrpcd" ]
 	echo "bench.sh: build first: meson setup $build && ninja -C $build" >&2
 	exit 2
 fi
-out="$root/docs/bench"
-mkdir -p "$out"
+build=$(cd "$build" && pwd)
+cd "$root"
+mkdir -p docs/bench
 load=$(cut -d' ' -f1 /proc/loadavg)
 echo "bench.sh: load average $load (figures are steadier on an idle machine)" >&2
-"$build/programs/sshrpc-bench" --json "$out/results.json" --plot "$out/latency.png" "$@" | tee "$out/results.txt"
+"$build/programs/sshrpc-bench" --json docs/bench/results.json --plot docs/bench/latency.png "$@" |
+	tee docs/bench/results.txt

@@ -158,7 +158,9 @@ static int targets(const bench_ctx *b, target *t, int max)
 
 static void fmt_ms(char *out, size_t cap, double ms)
 {
-	if (ms >= 100)
+	if (isnan(ms))
+		snprintf(out, cap, "-");
+	else if (ms >= 100)
 		snprintf(out, cap, "%.1f", ms);
 	else if (ms >= 1)
 		snprintf(out, cap, "%.3f", ms);
@@ -452,7 +454,8 @@ int bench_report_json(const bench_ctx *b, const char *path)
 			r->pinned ? "true" : "false");
 		jstr(f, r->what);
 		if (ok(r)) {
-			fprintf(f, ", \"calls\": %zu, \"repeats\": %zu, \"mean_ms\": ", r->st.calls, r->st.repeats);
+			fprintf(f, ", \"calls\": %zu, \"repeats\": %zu, \"sets_of_10\": %zu, \"mean_ms\": ", r->st.calls,
+				r->st.repeats, r->st.nsets);
 			jnum(f, r->st.mean_ms);
 			fprintf(f, ", \"sd_ms\": ");
 			jnum(f, r->st.sd_ms);

@@ -42,7 +42,10 @@ typedef struct bench_stats {
 	bool valid;
 	size_t calls;       /* over all repeats */
 	size_t repeats;
-	double mean_ms, sd_ms;     /* per-call value of each set of 10 (the paper's method) */
+	double mean_ms, sd_ms;     /* per-call value of each set of 10 (the paper's method), over
+				      the sets of every repeat; sd NAN with fewer than 2 sets */
+	size_t nsets;
+	double set_sum, set_sq;    /* of the per-call set values, to pool repeats */
 	double median_ms, p99_ms;  /* individual calls */
 	double calls_per_s;        /* calls / wall time of the run */
 	double cpu_us;             /* CPU per call, all processes on the path; -1 unknown */
@@ -50,7 +53,8 @@ typedef struct bench_stats {
 
 /* The figures of one run. */
 void bench_stats_of(const bench_series *s, bench_stats *out);
-/* Each figure as the median over the repeats' figures. */
+/* Median, p99, calls/s and CPU as the median over the repeats' figures;
+ * mean and sigma over the sets of 10 of all repeats together. */
 void bench_stats_median(const bench_stats *reps, size_t n, bench_stats *out);
 double bench_median(double *v, size_t n); /* sorts v */
 double bench_percentile(double *v, size_t n, double p); /* sorts v */

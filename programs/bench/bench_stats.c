@@ -110,14 +110,18 @@ void bench_stats_of(const bench_series *s, bench_stats *out)
 			sum += per_call_ms;
 			sq += per_call_ms * per_call_ms;
 		}
+		out->nsets = nsets;
+		out->set_sum = sum;
+		out->set_sq = sq;
 		out->mean_ms = sum / (double)nsets;
-		double var = nsets > 1 ? (sq - sum * sum / (double)nsets) / (double)(nsets - 1) : 0;
-		out->sd_ms = var > 0 ? sqrt(var) : 0;
+		double var = nsets > 1 ? (sq - sum * sum / (double)nsets) / (double)(nsets - 1) : NAN;
+		out->sd_ms = nsets > 1 ? (var > 0 ? sqrt(var) : 0) : NAN;
 	} else {
 		double sum = 0;
 		for (size_t i = 0; i < s->n; i++)
 			sum += s->lat_us[i] / 1e3;
 		out->mean_ms = sum / (double)s->n;
+		out->sd_ms = NAN;
 	}
 	double *v = malloc(s->n * sizeof *v);
 	if (v != NULL) {
@@ -134,13 +138,12 @@ void bench_stats_median(const bench_stats *reps, size_t n, bench_stats *out)
 {
 	memset(out, 0, sizeof *out);
 	out->cpu_us = -1;
-	double v[5][64], cpu[64];
+	double v[5][64], cpu[64]; /* v[1] unused: sigma is pooled */
 	size_t m = 0, mc = 0;
 	for (size_t i = 0; i < n && m < 64; i++) {
 		if (!reps[i].valid)
 			continue;
 		v[0][m] = reps[i].mean_ms;
-		v[1][m] = reps[i].sd_ms;
 		v[2][m] = reps[i].median_ms;
 		v[3][m] = reps[i].p99_ms;
 		v[4][m] = reps[i].calls_per_s;
@@ -153,8 +156,22 @@ void bench_stats_median(const bench_stats *reps, size_t n, bench_stats *out)
 		return;
 	out->valid = true;
 	out->repeats = m;
-	out->mean_ms = bench_median(v[0], m);
-	out->sd_ms = bench_median(v[1], m);
+	/* the paper's method over every set of every repeat */
+	for (size_t i = 0; i < n; i++)
+		if (reps[i].valid) {
+			out->nsets += reps[i].nsets;
+			out->set_sum += reps[i].set_sum;
+			out->set_sq += reps[i].set_sq;
+		}
+	if (out->nsets > 0) {
+		double k = (double)out->nsets;
+		double var = out->nsets > 1 ? (out->set_sq - out->set_sum * out->set_sum / k) / (k - 1) : NAN;
+		out->mean_ms = out->set_sum / k;
+		out->sd_ms = out->nsets > 1 ? (var > 0 ? sqrt(var) : 0) : NAN;
+	} else {
+		out->mean_ms = bench_median(v[0], m);
+		out->sd_ms = NAN;
+	}
 	out->median_ms = bench_median(v[2], m);
 	out->p99_ms = bench_median(v[3], m);
 	out->calls_per_s = bench_median(v[4], m);
