@@ -29,12 +29,5 @@ int auth_blob_type(const uint8_t *blob, size_t len, const char **name, size_t *n
  * characters (RFC 4251 §9.2: terminal escapes) with '?' when filter. */
 void auth_copy_text(char *out, size_t cap, const uint8_t *p, size_t n, bool filter);
 
-/* aes256-gcm@openssh.com as openssh-key-v1 uses it (no additional data,
- * tag after the ciphertext), built on crypto's AES-CTR: crypto's GCM entry
- * points take the packet length as additional data, which key files do not
- * have. Decrypts (or encrypts) buf in place; on decrypt the tag is checked
- * first, in constant time. */
-int auth_keyfile_gcm(const uint8_t key[32], const uint8_t iv[12], uint8_t *buf, size_t len, uint8_t tag[16],
-	bool encrypt);
 
 #endif

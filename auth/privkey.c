@@ -180,7 +180,7 @@ static int openssh_decrypt(const openssh_file *f, const char *passphrase, sshrpc
 	if (gcm) {
 		uint8_t tag[16];
 		memcpy(tag, f->tag, 16);
-		rc = auth_keyfile_gcm(kiv, kiv + 32, p, n, tag, false);
+		rc = sshrpc_aes_gcm_oneshot(kiv, 32, kiv + 32, NULL, 0, p, n, tag, SSHRPC_DECRYPT);
 		if (rc == SSHRPC_E_MAC)
 			rc = SSHRPC_E_PASSPHRASE;
 	} else {

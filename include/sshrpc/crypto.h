@@ -103,6 +103,13 @@ SSHRPC_MUST_USE int sshrpc_cipher_aead_length(sshrpc_cipher *c, uint32_t seqnr, 
 SSHRPC_MUST_USE int sshrpc_cipher_aead_seal(sshrpc_cipher *c, uint32_t seqnr, uint8_t *pkt, size_t total, uint8_t *tag);
 SSHRPC_MUST_USE int sshrpc_cipher_aead_open(sshrpc_cipher *c, uint32_t seqnr, uint8_t *pkt, size_t total, const uint8_t *tag);
 
+/* AES-GCM over one buffer in place, with any additional data (key files:
+ * openssh-key-v1 uses aes256-gcm@openssh.com with none). key_len 16 or 32.
+ * Decrypting checks tag; SSHRPC_E_MAC on mismatch, with buf wiped.
+ * Encrypting writes tag. Not for the packet path (it allocates). */
+SSHRPC_MUST_USE int sshrpc_aes_gcm_oneshot(const uint8_t *key, size_t key_len, const uint8_t iv[12],
+	const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len, uint8_t tag[16], sshrpc_direction dir);
+
 /* ---- MACs ------------------------------------------------------------------ */
 
 typedef struct sshrpc_mac_info {
