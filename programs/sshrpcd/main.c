@@ -268,7 +268,11 @@ static void client_step(client *cl)
 		client_free(cl);
 		return;
 	}
-	loop_mod(srv->lp, cl->s.fd, want, client_io, cl);
+	/* One epoll_ctl only when the interest changes, not per call. */
+	if (want != cl->events) {
+		loop_mod(srv->lp, cl->s.fd, want, client_io, cl);
+		cl->events = want;
+	}
 }
 
 static void client_io(loop *lp, int fd, uint32_t events, void *ud)
@@ -359,6 +363,7 @@ static void accept_one(server *srv, int fd, const struct sockaddr_storage *sa)
 		srv->clients->prev = cl;
 	srv->clients = cl;
 	loop_add(srv->lp, fd, EPOLLIN, client_io, cl);
+	cl->events = EPOLLIN;
 	client_step(cl);
 }
 

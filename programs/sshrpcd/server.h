@@ -37,7 +37,7 @@ typedef struct client {
 	char addr[64];
 	uint64_t started_ms;
 	bool counted_unauth;
-	bool writing; /* EPOLLOUT armed */
+	uint32_t events; /* the epoll interest now registered */
 	chan *chans;
 	struct client *prev, *next;
 } client;
