@@ -384,7 +384,6 @@ static int scan(struct dec *d, const uint8_t *p, size_t n, size_t *end)
 			if (*top > 0)
 				break;
 			rpc_stack_pop(&st);
-			/* A list's tail read as a list means a join later. */
 		}
 		if (top == NULL)
 			break;
