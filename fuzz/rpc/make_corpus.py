@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
-"""Regenerates the seed corpora of the rpc/ harnesses from the shared ETF
-test vectors (../shared/testdata/etf). Run from anywhere:
+"""Regenerates the seed corpora of the rpc/ harnesses from the ETF test
+vectors (tests/data/etf, a copy of ../shared/testdata/etf). Run from anywhere:
     python3 fuzz/rpc/make_corpus.py
 """
 import os
 import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DATA = os.path.normpath(os.path.join(HERE, '..', '..', '..', 'shared', 'testdata', 'etf'))
+DATA = os.path.normpath(os.path.join(HERE, '..', '..', 'tests', 'data', 'etf'))
 
 
 def lines(name):
