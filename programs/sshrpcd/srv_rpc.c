@@ -155,7 +155,9 @@ void rpc_chan_service(chan *ch, uint64_t now_ms)
 	unsigned st = sshrpc_rpc_session_state(g->s);
 	size_t left = 0;
 	(void)sshrpc_rpc_session_output(g->s, &left);
-	if ((st & (SSHRPC_RPC_DONE | SSHRPC_RPC_FAILED)) && left == 0) {
+	/* FAILED may come while calls still run; DONE follows once every
+	 * one of them is answered. */
+	if ((st & SSHRPC_RPC_DONE) && left == 0) {
 		/* interface.md: every reply, then exit-status, EOF and CLOSE. */
 		SSHRPC_IGNORE(sshrpc_chan_exit_status(c, ch->id, (uint32_t)sshrpc_rpc_session_exit_status(g->s)));
 		SSHRPC_IGNORE(sshrpc_chan_eof(c, ch->id));

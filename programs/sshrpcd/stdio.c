@@ -54,7 +54,7 @@ int stdio_main(int n_modules, const char *const *modules, const options *o, cons
 				sshrpc_rpc_session_consume(s, n);
 				continue;
 			}
-			if (sshrpc_rpc_session_state(s) & (SSHRPC_RPC_DONE | SSHRPC_RPC_FAILED))
+			if (sshrpc_rpc_session_state(s) & SSHRPC_RPC_DONE)
 				break;
 			uint64_t d, now = loop_now_ms();
 			if (sshrpc_rpc_session_next_deadline(s, &d)) {
@@ -103,7 +103,7 @@ int stdio_main(int n_modules, const char *const *modules, const options *o, cons
 		if (out_len > 0 && errno != EAGAIN && errno != EINTR)
 			break; /* stdout is gone */
 		unsigned st = sshrpc_rpc_session_state(s);
-		if ((st & (SSHRPC_RPC_DONE | SSHRPC_RPC_FAILED)) && out_len == 0)
+		if ((st & SSHRPC_RPC_DONE) && out_len == 0)
 			break;
 		struct pollfd pfd[2] = {
 			{ 0, (short)(!eof && in_len < sizeof in && (st & SSHRPC_RPC_WANT_INPUT) ? POLLIN : 0), 0 },
