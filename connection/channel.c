@@ -27,7 +27,7 @@ int chan_lookup(sshrpc_conn *c, uint32_t id, const char *msg, struct chan **out)
 	struct chan *ch = table_get(c, id);
 	if (ch == NULL)
 		return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
-			"%s for channel %u, which is not open (RFC 4254 §5: the recipient "
+			"%s for channel %" PRIu32 ", which is not open (RFC 4254 §5: the recipient "
 			"channel must be one the peer opened or confirmed)",
 			msg, id);
 	*out = ch;
@@ -123,7 +123,7 @@ int chan_handle_open(sshrpc_conn *c, sshrpc_reader *r)
 	ch->remote_window = window;
 	ch->remote_max_packet = max_packet;
 	ch->is_session = session;
-	conn_log(c, SSHRPC_LOG_DEBUG, "channel %u: peer opens %.*s (peer id %u)", ch->id,
+	conn_log(c, SSHRPC_LOG_DEBUG, "channel %" PRIu32 ": peer opens %.*s (peer id %" PRIu32 ")", ch->id,
 		(int)type_len, (const char *)type, sender);
 
 	sshrpc_conn_event ev = { .type = SSHRPC_CONN_EV_CHANNEL_OPEN, .id = ch->id };
@@ -239,7 +239,7 @@ int chan_handle_open_confirmation(sshrpc_conn *c, sshrpc_reader *r)
 		return rc;
 	if (ch->state != SSHRPC_CHAN_OPENING)
 		return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
-			"SSH_MSG_CHANNEL_OPEN_CONFIRMATION for channel %u, which is %s and was "
+			"SSH_MSG_CHANNEL_OPEN_CONFIRMATION for channel %" PRIu32 ", which is %s and was "
 			"not awaiting one (RFC 4254 §5.1)",
 			recipient, chan_state_name(ch->state));
 	ch->state = SSHRPC_CHAN_OPEN;
@@ -271,10 +271,10 @@ int chan_handle_open_failure(sshrpc_conn *c, sshrpc_reader *r)
 		return rc;
 	if (ch->state != SSHRPC_CHAN_OPENING)
 		return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
-			"SSH_MSG_CHANNEL_OPEN_FAILURE for channel %u, which is %s and was not "
+			"SSH_MSG_CHANNEL_OPEN_FAILURE for channel %" PRIu32 ", which is %s and was not "
 			"awaiting an answer (RFC 4254 §5.1)",
 			recipient, chan_state_name(ch->state));
-	conn_log(c, SSHRPC_LOG_DEBUG, "channel %u: open refused, reason %u", ch->id, reason);
+	conn_log(c, SSHRPC_LOG_DEBUG, "channel %" PRIu32 ": open refused, reason %" PRIu32, ch->id, reason);
 	sshrpc_conn_event ev = { .type = SSHRPC_CONN_EV_OPEN_FAILED, .id = ch->id, .userdata = ch->ud };
 	ev.u.open_failed.reason = reason;
 	ev.u.open_failed.description = (const char *)desc;
@@ -301,7 +301,7 @@ int chan_lookup_open(sshrpc_conn *c, uint32_t id, uint8_t type, struct chan **ou
 		return 1;
 	if (ch->state != SSHRPC_CHAN_OPEN)
 		return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
-			"%s for channel %u, which is %s (RFC 4254 §5.1: only confirmed "
+			"%s for channel %" PRIu32 ", which is %s (RFC 4254 §5.1: only confirmed "
 			"channels carry messages)",
 			conn_msg_name(type), id, chan_state_name(ch->state));
 	return SSHRPC_OK;
@@ -319,7 +319,7 @@ int chan_handle_eof(sshrpc_conn *c, sshrpc_reader *r)
 		return rc < 0 ? rc : SSHRPC_OK;
 	if (ch->eof_rcvd)
 		return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
-			"second SSH_MSG_CHANNEL_EOF on channel %u (RFC 4254 §5.3: EOF ends the "
+			"second SSH_MSG_CHANNEL_EOF on channel %" PRIu32 " (RFC 4254 §5.3: EOF ends the "
 			"data in one direction once)",
 			recipient);
 	ch->eof_rcvd = true;
@@ -340,7 +340,7 @@ int chan_handle_close(sshrpc_conn *c, sshrpc_reader *r)
 		return rc;
 	if (ch->state != SSHRPC_CHAN_OPEN && ch->state != SSHRPC_CHAN_CLOSING)
 		return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
-			"SSH_MSG_CHANNEL_CLOSE for channel %u, which is %s (RFC 4254 §5.3)", recipient,
+			"SSH_MSG_CHANNEL_CLOSE for channel %" PRIu32 ", which is %s (RFC 4254 §5.3)", recipient,
 			chan_state_name(ch->state));
 	ch->close_rcvd = true;
 	bool by_peer = !ch->close_sent;

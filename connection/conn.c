@@ -194,8 +194,11 @@ int sshrpc_conn_new(const sshrpc_conn_cfg *cfg, const sshrpc_msg_io *lower, sshr
 	if (c->cfg.alive_count_max == 0)
 		c->cfg.alive_count_max = SSHRPC_CONN_DEFAULT_ALIVE_COUNT_MAX;
 	/* Messages other than data are small and few per channel (replies,
-	 * adjusts, EOF, CLOSE): a bound that grows with the channel count. */
-	size_t backlog_max = (size_t)c->cfg.max_channels * 512;
+	 * adjusts, EOF, CLOSE): a bound that grows with the channel count.
+	 * max_channels * 512 would wrap a 32-bit size_t past 8 Mi channels;
+	 * the buffer never goes beyond SSHRPC_BUF_HARD_MAX anyway. */
+	size_t backlog_max = c->cfg.max_channels > SSHRPC_BUF_HARD_MAX / 512 ? SSHRPC_BUF_HARD_MAX
+									  : (size_t)c->cfg.max_channels * 512;
 	sshrpc_buf_init(&c->backlog, a, backlog_max < 65536 ? 65536 : backlog_max);
 	(void)table_init(c);
 	*out = c;
@@ -316,7 +319,7 @@ int sshrpc_conn_tick(sshrpc_conn *c, uint64_t now_ms)
 		return SSHRPC_OK;
 	if (c->alive_missed >= c->cfg.alive_count_max)
 		return conn_fatal(c, SSHRPC_E_TIMEOUT, SSH_DISCONNECT_CONNECTION_LOST,
-			"peer not responding: %u keepalive probes unanswered, %u ms apart "
+			"peer not responding: %" PRIu32 " keepalive probes unanswered, %" PRIu32 " ms apart "
 			"(ClientAliveCountMax/ServerAliveCountMax)",
 			c->alive_missed, c->cfg.alive_interval_ms);
 	/* OpenSSH probes with keepalive@openssh.com and want_reply, which

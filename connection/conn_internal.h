@@ -2,6 +2,10 @@
 #ifndef SSHRPC_CONN_INTERNAL_H
 #define SSHRPC_CONN_INTERNAL_H
 
+/* PRIu32 for uint32_t in messages: it is unsigned long, not unsigned, on
+ * 32-bit targets such as arm-none-eabi. */
+#include <inttypes.h>
+
 #include "sshrpc/connection.h"
 
 /* A ring of replies owed to the peer, in the order of its requests

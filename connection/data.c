@@ -363,7 +363,7 @@ int data_handle_window_adjust(sshrpc_conn *c, sshrpc_reader *r)
 		return rc < 0 ? rc : SSHRPC_OK;
 	if ((uint64_t)ch->remote_window + add > UINT32_MAX)
 		return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
-			"SSH_MSG_CHANNEL_WINDOW_ADJUST of %u on channel %u raises the window from %u "
+			"SSH_MSG_CHANNEL_WINDOW_ADJUST of %" PRIu32 " on channel %" PRIu32 " raises the window from %" PRIu32 " "
 			"above 2^32-1 (RFC 4254 §5.2)",
 			add, recipient, ch->remote_window);
 	ch->remote_window += add;
@@ -449,17 +449,17 @@ int data_handle(sshrpc_conn *c, sshrpc_reader *r, bool extended)
 		return rc < 0 ? rc : SSHRPC_OK;
 	if (ch->eof_rcvd)
 		return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
-			"%s on channel %u after its SSH_MSG_CHANNEL_EOF (RFC 4254 §5.3: no more "
+			"%s on channel %" PRIu32 " after its SSH_MSG_CHANNEL_EOF (RFC 4254 §5.3: no more "
 			"data after EOF)",
 			conn_msg_name(type), recipient);
 	if (len > ch->local_max_packet)
 		return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
-			"%s of %zu bytes on channel %u exceeds our maximum packet size of %u "
+			"%s of %zu bytes on channel %" PRIu32 " exceeds our maximum packet size of %" PRIu32 " "
 			"(RFC 4254 §5.2)",
 			conn_msg_name(type), len, recipient, ch->local_max_packet);
 	if (len > ch->local_window)
 		return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
-			"%s of %zu bytes on channel %u exceeds the window of %u bytes left "
+			"%s of %zu bytes on channel %" PRIu32 " exceeds the window of %" PRIu32 " bytes left "
 			"(RFC 4254 §5.2)",
 			conn_msg_name(type), len, recipient, ch->local_window);
 	ch->local_window -= (uint32_t)len;

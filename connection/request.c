@@ -82,7 +82,7 @@ static int owe_reply(sshrpc_conn *c, struct chan *ch, bool decided, bool success
 {
 	if (!ring_push(&ch->replies, decided, success))
 		return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
-			"more than %u requests awaiting our reply on channel %u", RING, ch->id);
+			"more than %u requests awaiting our reply on channel %" PRIu32, RING, ch->id);
 	return replies_send(c, ch);
 }
 
@@ -114,7 +114,7 @@ int sshrpc_chan_reply(sshrpc_conn *c, uint32_t id, bool success)
 static int malformed(sshrpc_conn *c, uint32_t id, const uint8_t *name, size_t len, const char *layout)
 {
 	return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
-		"malformed \"%.*s\" request on channel %u (%s)", (int)(len > 64 ? 64 : len),
+		"malformed \"%.*s\" request on channel %" PRIu32 " (%s)", (int)(len > 64 ? 64 : len),
 		(const char *)name, id, layout);
 }
 
@@ -246,7 +246,7 @@ int req_handle(sshrpc_conn *c, sshrpc_reader *r)
 			return rc;
 		if (want && !ring_push(&ch->replies, false, false))
 			return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
-				"more than %u requests awaiting our reply on channel %u", RING, ch->id);
+				"more than %u requests awaiting our reply on channel %" PRIu32, RING, ch->id);
 		ch->reply_ignored = !want;
 		conn_emit(c, &ev);
 		ch->reply_ignored = false;
@@ -280,7 +280,7 @@ int req_handle(sshrpc_conn *c, sshrpc_reader *r)
 	/* RFC 4254 §5.4: "If the request is not recognized or is not supported
 	 * for the channel, SSH_MSG_CHANNEL_FAILURE is returned." This covers
 	 * keepalive@openssh.com, as OpenSSH answers it. */
-	conn_log(c, SSHRPC_LOG_DEBUG, "channel %u: refusing request \"%.*s\"", ch->id,
+	conn_log(c, SSHRPC_LOG_DEBUG, "channel %" PRIu32 ": refusing request \"%.*s\"", ch->id,
 		(int)(name_len > 64 ? 64 : name_len), (const char *)name);
 	return want ? owe_reply(c, ch, true, false) : SSHRPC_OK;
 }
@@ -301,7 +301,7 @@ int req_handle_reply(sshrpc_conn *c, sshrpc_reader *r, bool success)
 	struct kind_ring *q = &ch->asked;
 	if (q->count == 0)
 		return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
-			"%s on channel %u, which has no request awaiting a reply (RFC 4254 §5.4)",
+			"%s on channel %" PRIu32 ", which has no request awaiting a reply (RFC 4254 §5.4)",
 			conn_msg_name(type), recipient);
 	int kind = q->kind[q->head];
 	q->head = (uint8_t)((q->head + 1) % RING);

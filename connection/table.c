@@ -26,6 +26,13 @@ static int table_grow(sshrpc_conn *c)
 	uint32_t ncap = c->cap == 0 ? TABLE_INITIAL : c->cap * 2;
 	if (ncap > max || ncap < c->cap)
 		ncap = max;
+	/* With a 32-bit size_t, MaxSessions near 2^32 would wrap the block's
+	 * size: the table stops where size_t can still count its bytes. */
+	if (table_bytes(ncap) / (sizeof(struct chan *) + sizeof(uint32_t)) != ncap) {
+		ncap = (uint32_t)(SIZE_MAX / (sizeof(struct chan *) + sizeof(uint32_t)));
+		if (ncap <= c->cap)
+			return SSHRPC_E_NOMEM;
+	}
 	uint8_t *block = sshrpc_malloc(c->alloc, table_bytes(ncap));
 	if (block == NULL)
 		return SSHRPC_E_NOMEM;
