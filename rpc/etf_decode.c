@@ -14,13 +14,20 @@
  * what it accepts that term_to_binary never writes is accepted
  * (lenient.tsv). Pids, ports, references and funs are refused: the RPC
  * service has no use for them and they name things of another node. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#define ZLIB_CONST
-#include <zlib.h>
 
 #include "rpc/rpc_internal.h"
+#include "sshrpc_config.h"
+
+/* meson -Dzlib=false (a firmware build without zlib) leaves out
+ * compressed terms (tag 80); they are refused as unsupported. */
+#if SSHRPC_WITH_ZLIB
+#define ZLIB_CONST
+#include <zlib.h>
+#endif
 
 enum {
 	TAG_NEW_FLOAT = 70,
@@ -300,7 +307,7 @@ static int scan_one(struct dec *d, sshrpc_reader *r, size_t *children)
 			return bad(d, "bignum length exceeds the bytes left", at);
 		if (n > d->lim.max_bignum_bytes)
 			return sshrpc_err_set(d->err, SSHRPC_E_TOO_LARGE, 0,
-				"ETF: integer of %u bytes exceeds the limit of %zu (at byte %zu)", n,
+				"ETF: integer of %" PRIu32 " bytes exceeds the limit of %zu (at byte %zu)", n,
 				d->lim.max_bignum_bytes, at);
 		if (sshrpc_rd_skip(r, n) != SSHRPC_OK)
 			return bad(d, "bignum truncated", at);
@@ -717,6 +724,8 @@ static int fixup(struct dec *d, sshrpc_term *slots, size_t n)
 
 /* ---- compressed terms -------------------------------------------------------- */
 
+#if SSHRPC_WITH_ZLIB
+
 /* zlib allocates through the heap's allocator (architecture.md, "Memory"):
  * each block remembers its size for sshrpc_free. */
 static voidpf z_alloc(voidpf opaque, uInt items, uInt size)
@@ -791,6 +800,7 @@ static int inflate_exact(struct dec *d, const uint8_t *p, size_t n, size_t size,
 	*out = dst;
 	return SSHRPC_OK;
 }
+#endif /* SSHRPC_WITH_ZLIB */
 
 /* ---- entry point --------------------------------------------------------------- */
 
@@ -850,6 +860,10 @@ int sshrpc_etf_decode(sshrpc_heap *h, const uint8_t *p, size_t len, unsigned fla
 	sshrpc_term t;
 	int rc;
 	if (p[1] == TAG_COMPRESSED) {
+#if !SSHRPC_WITH_ZLIB
+		return sshrpc_err_set(err, SSHRPC_E_UNSUPPORTED, 0,
+			"ETF: compressed term (tag 80) at byte 1, and this build has no zlib (meson -Dzlib=false)");
+#else
 		if (len < 6)
 			return bad(&d, "compressed term: size field truncated", 2);
 		size_t size = sshrpc_load_be32(p + 2);
@@ -872,6 +886,7 @@ int sshrpc_etf_decode(sshrpc_heap *h, const uint8_t *p, size_t len, unsigned fla
 		if (end != size)
 			return bad(&d, "bytes left over inside the compressed term", 6);
 		total = 6 + zused;
+#endif
 	} else {
 		if ((rc = decode_body(&d, p + 1, len - 1, &t, &end)) != SSHRPC_OK)
 			return rc;

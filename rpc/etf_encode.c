@@ -16,10 +16,18 @@
  *    size minus 5 and falls back when it does not fit). */
 #include <stdio.h>
 #include <string.h>
-#define ZLIB_CONST
-#include <zlib.h>
 
 #include "rpc/rpc_internal.h"
+#include "sshrpc_config.h"
+
+/* meson -Dzlib=false (a firmware build without zlib) leaves out
+ * compression: [compressed] then always writes the plain encoding, which
+ * is what OTP writes too when compressing would not make the term smaller,
+ * so the output stays what term_to_binary/2 may return. */
+#if SSHRPC_WITH_ZLIB
+#define ZLIB_CONST
+#include <zlib.h>
+#endif
 
 struct enc_frame {
 	const sshrpc_term *t;
@@ -292,6 +300,7 @@ static int enc_plain(struct enc *e, const sshrpc_term *root)
 	return rc;
 }
 
+#if SSHRPC_WITH_ZLIB
 static voidpf z_alloc(voidpf opaque, uInt items, uInt size)
 {
 	const sshrpc_alloc *a = opaque;
@@ -357,6 +366,7 @@ static int compress_tail(struct enc *e, size_t start, int level)
 	sshrpc_free(e->alloc, z, cap == 0 ? 1 : cap);
 	return rc;
 }
+#endif /* SSHRPC_WITH_ZLIB */
 
 int sshrpc_etf_encode(sshrpc_buf *out, const sshrpc_term *t, const sshrpc_etf_enc_opts *opts, sshrpc_err *err)
 {
@@ -370,12 +380,14 @@ int sshrpc_etf_encode(sshrpc_buf *out, const sshrpc_term *t, const sshrpc_etf_en
 	int rc = sshrpc_buf_put_u8(out, SSHRPC_ETF_VERSION);
 	if (rc == SSHRPC_OK)
 		rc = enc_plain(&e, t);
+#if SSHRPC_WITH_ZLIB
 	if (rc == SSHRPC_OK && opts != NULL && opts->compress != 0) {
 		int level = opts->compress < 0 ? Z_DEFAULT_COMPRESSION : opts->compress;
 		if (level > 9)
 			level = 9;
 		rc = compress_tail(&e, start, level);
 	}
+#endif
 	if (rc != SSHRPC_OK) {
 		sshrpc_buf_truncate(out, start);
 		if (rc == SSHRPC_E_TOO_LARGE || rc == SSHRPC_E_NOMEM)

@@ -4,6 +4,7 @@
  * reader keeps one message at a time; past 1 MiB it grows its buffer as the
  * bytes arrive (doubling, capped at the announced length) rather than
  * trusting a bare length prefix with 16 MiB up front. */
+#include <inttypes.h>
 #include <string.h>
 
 #include "sshrpc/rpc.h"
@@ -68,7 +69,7 @@ int sshrpc_frame_rd_feed(sshrpc_frame_rd *f, const uint8_t *p, size_t n, size_t 
 				f->declared = len;
 				*used = off;
 				return sshrpc_err_set(err, SSHRPC_E_TOO_LARGE, 0,
-					"rpc: message length %u exceeds MaxMessageSize %zu", len, f->max);
+					"rpc: message length %" PRIu32 " exceeds MaxMessageSize %zu", len, f->max);
 			}
 			f->in_body = true;
 			f->msg_len = len;

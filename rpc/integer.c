@@ -4,8 +4,6 @@
  * integers always have the same form. The schoolbook conversions here are
  * quadratic in the number of digits; the decoder's max_bignum_bytes keeps
  * that bounded. */
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "rpc/rpc_internal.h"
@@ -152,9 +150,19 @@ int rpc_integer_add(sshrpc_heap *h, const sshrpc_term *a, const sshrpc_term *b, 
 int rpc_integer_print(sshrpc_buf *out, const sshrpc_term *t)
 {
 	if (t->type == SSHRPC_TERM_INT) {
+		/* Digits by hand rather than snprintf "%" PRId64: newlib-nano's
+		 * printf has no 64-bit conversions, and with some arm-none-eabi
+		 * toolchains <inttypes.h> does not define PRId64 at all. */
 		char tmp[24];
-		int n = snprintf(tmp, sizeof tmp, "%" PRId64, t->v.i);
-		return sshrpc_buf_put(out, tmp, (size_t)n);
+		char *p = tmp + sizeof tmp;
+		uint64_t m = t->v.i < 0 ? (uint64_t)0 - (uint64_t)t->v.i : (uint64_t)t->v.i;
+		do {
+			*--p = (char)('0' + m % 10);
+			m /= 10;
+		} while (m != 0);
+		if (t->v.i < 0)
+			*--p = '-';
+		return sshrpc_buf_put(out, p, (size_t)(tmp + sizeof tmp - p));
 	}
 	const sshrpc_alloc *a = out->alloc != NULL ? out->alloc : sshrpc_alloc_default();
 	size_t nl = (t->len + 3) / 4;
