@@ -23,8 +23,8 @@ uint32_t sshrpc_agent_sign_flags(const char *alg)
 	return 0;
 }
 
-int sshrpc_agent_sign_request(sshrpc_buf *out, const uint8_t *key_blob, size_t blob_len, const uint8_t *data,
-	size_t data_len, uint32_t flags)
+int sshrpc_agent_sign_request(
+	sshrpc_buf *out, const uint8_t *key_blob, size_t blob_len, const uint8_t *data, size_t data_len, uint32_t flags)
 {
 	size_t mark;
 	int rc = sshrpc_buf_string_begin(out, &mark);
@@ -67,8 +67,8 @@ static bool is_failure(uint8_t t)
 	return t == SSH_AGENT_FAILURE || t == SSH_AGENT_EXTENSION_FAILURE;
 }
 
-int sshrpc_agent_parse_identities(const uint8_t *msg, size_t len, int (*cb)(void *ud, const sshrpc_agent_key *k),
-	void *ud, size_t *count)
+int sshrpc_agent_parse_identities(
+	const uint8_t *msg, size_t len, int (*cb)(void *ud, const sshrpc_agent_key *k), void *ud, size_t *count)
 {
 	sshrpc_reader r;
 	uint8_t type;
@@ -91,7 +91,8 @@ int sshrpc_agent_parse_identities(const uint8_t *msg, size_t len, int (*cb)(void
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *p;
 		size_t l;
-		if (sshrpc_rd_string(&check, &p, &l) != SSHRPC_OK || l == 0 || sshrpc_rd_string(&check, &p, &l) != SSHRPC_OK)
+		if (sshrpc_rd_string(&check, &p, &l) != SSHRPC_OK || l == 0 ||
+			sshrpc_rd_string(&check, &p, &l) != SSHRPC_OK)
 			return SSHRPC_E_INVALID;
 	}
 	if (sshrpc_rd_end(&check) != SSHRPC_OK)
@@ -99,7 +100,7 @@ int sshrpc_agent_parse_identities(const uint8_t *msg, size_t len, int (*cb)(void
 	for (uint32_t i = 0; i < n; i++) {
 		sshrpc_agent_key k;
 		if (sshrpc_rd_string(&r, &k.blob, &k.blob_len) != SSHRPC_OK ||
-				sshrpc_rd_string(&r, &k.comment, &k.comment_len) != SSHRPC_OK)
+			sshrpc_rd_string(&r, &k.comment, &k.comment_len) != SSHRPC_OK)
 			return SSHRPC_E_INVALID;
 		if (count != NULL)
 			(*count)++;
@@ -122,7 +123,7 @@ int sshrpc_agent_parse_sign_response(const uint8_t *msg, size_t len, const uint8
 	if (is_failure(type))
 		return SSHRPC_E_DENIED;
 	if (type != SSH_AGENT_SIGN_RESPONSE || sshrpc_rd_string(&r, sig, sig_len) != SSHRPC_OK ||
-			sshrpc_rd_end(&r) != SSHRPC_OK)
+		sshrpc_rd_end(&r) != SSHRPC_OK)
 		return SSHRPC_E_INVALID;
 	/* The signature must itself be (string alg, string blob). */
 	sshrpc_reader s;
@@ -130,7 +131,7 @@ int sshrpc_agent_parse_sign_response(const uint8_t *msg, size_t len, const uint8
 	size_t l;
 	sshrpc_rd_init(&s, *sig, *sig_len);
 	if (sshrpc_rd_string(&s, &p, &l) != SSHRPC_OK || l == 0 || sshrpc_rd_string(&s, &p, &l) != SSHRPC_OK ||
-			sshrpc_rd_end(&s) != SSHRPC_OK)
+		sshrpc_rd_end(&s) != SSHRPC_OK)
 		return SSHRPC_E_INVALID;
 	return SSHRPC_OK;
 }

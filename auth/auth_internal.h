@@ -29,5 +29,4 @@ int auth_blob_type(const uint8_t *blob, size_t len, const char **name, size_t *n
  * characters (RFC 4251 §9.2: terminal escapes) with '?' when filter. */
 void auth_copy_text(char *out, size_t cap, const uint8_t *p, size_t n, bool filter);
 
-
 #endif

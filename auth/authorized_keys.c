@@ -188,7 +188,7 @@ static int parse_expiry(line_parse *lp, const char *v)
 		f[k] = (unsigned)((v[2 * k + 2] - '0') * 10 + (v[2 * k + 3] - '0'));
 	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	if (f[0] < 1970 || f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > mdays[f[1] - 1] || f[3] > 23 || f[4] > 59 ||
-			f[5] > 59)
+		f[5] > 59)
 		return fail(lp, "bad expiry-time \"%s\"", v);
 	int64_t days = days_from_civil(f[0], f[1], f[2]);
 	lp->e->opts.expiry_time = (uint64_t)(days * 86400 + f[3] * 3600 + f[4] * 60 + f[5]);
@@ -320,7 +320,7 @@ static int parse_options(line_parse *lp, const char *s, size_t len, size_t *pos)
 	for (;;) {
 		size_t n0 = i;
 		while (i < len && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-				(s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+					  (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
 			i++;
 		if (i == n0) {
 			rc = fail(lp, "bad option syntax at column %zu", i + 1);
@@ -332,8 +332,8 @@ static int parse_options(line_parse *lp, const char *s, size_t len, size_t *pos)
 		if (i < len && s[i] == '=') {
 			i++;
 			if (i >= len || s[i] != '"') {
-				rc = fail(lp, "option %.*s: value must be in double quotes", (int)(nlen > 40 ? 40 : nlen),
-					name);
+				rc = fail(lp, "option %.*s: value must be in double quotes",
+					(int)(nlen > 40 ? 40 : nlen), name);
 				break;
 			}
 			i++;
@@ -345,7 +345,8 @@ static int parse_options(line_parse *lp, const char *s, size_t len, size_t *pos)
 				need++;
 			}
 			if (i >= len) {
-				rc = fail(lp, "option %.*s: unterminated quoted value", (int)(nlen > 40 ? 40 : nlen), name);
+				rc = fail(lp, "option %.*s: unterminated quoted value", (int)(nlen > 40 ? 40 : nlen),
+					name);
 				break;
 			}
 			if (need + 1 > val_cap) {
@@ -441,8 +442,8 @@ static int parse_line(line_parse *lp, const char *s, size_t len)
 	return lp->e->comment != NULL ? SSHRPC_OK : SSHRPC_E_NOMEM;
 }
 
-int sshrpc_authkeys_parse(const sshrpc_alloc *a, const char *name, const uint8_t *data, size_t len,
-	sshrpc_log_fn log, void *log_ud, sshrpc_authkeys **out)
+int sshrpc_authkeys_parse(const sshrpc_alloc *a, const char *name, const uint8_t *data, size_t len, sshrpc_log_fn log,
+	void *log_ud, sshrpc_authkeys **out)
 {
 	if (a == NULL)
 		a = sshrpc_alloc_default();
@@ -488,15 +489,16 @@ int sshrpc_authkeys_parse(const sshrpc_alloc *a, const char *name, const uint8_t
 			break;
 		}
 		if (rc != SSHRPC_OK) {
-			auth_logf(log, log_ud, lp.unsupported ? SSHRPC_LOG_INFO : SSHRPC_LOG_ERROR, "%s:%u: %s; line skipped",
-				name, lineno, lp.why);
+			auth_logf(log, log_ud, lp.unsupported ? SSHRPC_LOG_INFO : SSHRPC_LOG_ERROR,
+				"%s:%u: %s; line skipped", name, lineno, lp.why);
 			sshrpc_authkeys_entry_free(a, lp.e);
 			rc = SSHRPC_OK;
 			continue;
 		}
 		if (ak->n == ak->cap) {
 			size_t ncap = ak->cap == 0 ? 8 : ak->cap * 2;
-			sshrpc_authkeys_entry **ne = sshrpc_realloc(a, ak->entries, ak->cap * sizeof *ne, ncap * sizeof *ne);
+			sshrpc_authkeys_entry **ne =
+				sshrpc_realloc(a, ak->entries, ak->cap * sizeof *ne, ncap * sizeof *ne);
 			if (ne == NULL) {
 				sshrpc_authkeys_entry_free(a, lp.e);
 				rc = SSHRPC_E_NOMEM;

@@ -85,7 +85,8 @@ static int file_load(void *ud, sshrpc_err *err)
 			 * stays in err. */
 			sshrpc_err one;
 			sshrpc_err_clear(&one);
-			rc = sshrpc_privkey_parse(fi->alloc, fi->name, fi->data, fi->len, pass, &fi->priv, NULL, 0, &one);
+			rc = sshrpc_privkey_parse(
+				fi->alloc, fi->name, fi->data, fi->len, pass, &fi->priv, NULL, 0, &one);
 			sshrpc_wipe(pass, sizeof pass);
 			if (rc != SSHRPC_OK && (rc != SSHRPC_E_PASSPHRASE || attempt == PASSPHRASE_TRIES))
 				sshrpc_err_set(err, one.code, one.reason, "%s", one.msg);
@@ -96,8 +97,8 @@ static int file_load(void *ud, sshrpc_err *err)
 	if (!sshrpc_key_equal_public(fi->pub, fi->priv)) {
 		sshrpc_key_free(fi->priv);
 		fi->priv = NULL;
-		return sshrpc_err_set(err, SSHRPC_E_INVALID, 0, "%s: the private key does not match its public key",
-			fi->name);
+		return sshrpc_err_set(
+			err, SSHRPC_E_INVALID, 0, "%s: the private key does not match its public key", fi->name);
 	}
 	return SSHRPC_OK;
 }
@@ -110,9 +111,8 @@ static int file_sign(void *ud, const char *alg, const uint8_t *data, size_t len,
 	return sshrpc_key_sign(fi->priv, alg, data, len, out);
 }
 
-int sshrpc_file_identity_init(sshrpc_file_identity *fi, const sshrpc_alloc *a, const char *name,
-	const uint8_t *data, size_t len, const uint8_t *pub_data, size_t pub_len, sshrpc_passphrase_fn ask,
-	void *ask_ud, sshrpc_err *err)
+int sshrpc_file_identity_init(sshrpc_file_identity *fi, const sshrpc_alloc *a, const char *name, const uint8_t *data,
+	size_t len, const uint8_t *pub_data, size_t pub_len, sshrpc_passphrase_fn ask, void *ask_ud, sshrpc_err *err)
 {
 	memset(fi, 0, sizeof *fi);
 	if (a == NULL)
@@ -190,7 +190,7 @@ static int agent_sign(void *ud, const char *alg, const uint8_t *data, size_t len
 	const char *got;
 	size_t got_len;
 	if (rc == SSHRPC_OK && auth_blob_type(sig, sig_len, &got, &got_len) == SSHRPC_OK &&
-			(got_len != strlen(alg) || memcmp(got, alg, got_len) != 0))
+		(got_len != strlen(alg) || memcmp(got, alg, got_len) != 0))
 		rc = SSHRPC_E_UNSUPPORTED;
 	if (rc == SSHRPC_OK)
 		rc = sshrpc_buf_put(out, sig, sig_len);

@@ -9,8 +9,8 @@
 
 #include "auth_internal.h"
 
-int sshrpc_keyfile_read(const sshrpc_alloc *a, const char *path, bool private_key, uint8_t **data, size_t *len,
-	sshrpc_err *err)
+int sshrpc_keyfile_read(
+	const sshrpc_alloc *a, const char *path, bool private_key, uint8_t **data, size_t *len, sshrpc_err *err)
 {
 	if (a == NULL)
 		a = sshrpc_alloc_default();
@@ -38,8 +38,8 @@ int sshrpc_keyfile_read(const sshrpc_alloc *a, const char *path, bool private_ke
 	}
 	if ((uint64_t)st.st_size > SSHRPC_KEYFILE_MAX) {
 		close(fd);
-		return sshrpc_err_set(err, SSHRPC_E_TOO_LARGE, 0, "%s: file larger than %zu bytes", path,
-			(size_t)SSHRPC_KEYFILE_MAX);
+		return sshrpc_err_set(
+			err, SSHRPC_E_TOO_LARGE, 0, "%s: file larger than %zu bytes", path, (size_t)SSHRPC_KEYFILE_MAX);
 	}
 	size_t cap = (size_t)st.st_size + 1, n = 0;
 	uint8_t *buf = sshrpc_malloc(a, cap);
@@ -53,8 +53,8 @@ int sshrpc_keyfile_read(const sshrpc_alloc *a, const char *path, bool private_ke
 			if (cap >= SSHRPC_KEYFILE_MAX) {
 				sshrpc_free_secret(a, buf, cap);
 				close(fd);
-				return sshrpc_err_set(err, SSHRPC_E_TOO_LARGE, 0, "%s: file larger than %zu bytes", path,
-					(size_t)SSHRPC_KEYFILE_MAX);
+				return sshrpc_err_set(err, SSHRPC_E_TOO_LARGE, 0, "%s: file larger than %zu bytes",
+					path, (size_t)SSHRPC_KEYFILE_MAX);
 			}
 			size_t ncap = cap * 2 > SSHRPC_KEYFILE_MAX ? SSHRPC_KEYFILE_MAX : cap * 2;
 			uint8_t *nb = sshrpc_malloc(a, ncap);

@@ -82,7 +82,7 @@ static int parse_line(const sshrpc_alloc *a, const char *l, size_t ll, kh_entry 
 		const char *salt = l + h0 + 3;
 		const char *bar = memchr(salt, '|', h1 - h0 - 3);
 		if (bar == NULL || decode_exact(salt, (size_t)(bar - salt), e->salt, SHA1_LEN) != SSHRPC_OK ||
-				decode_exact(bar + 1, (size_t)(l + h1 - bar - 1), e->hash, SHA1_LEN) != SSHRPC_OK) {
+			decode_exact(bar + 1, (size_t)(l + h1 - bar - 1), e->hash, SHA1_LEN) != SSHRPC_OK) {
 			*why = "bad hashed host name";
 			return SSHRPC_E_INVALID;
 		}
@@ -191,8 +191,8 @@ static bool entry_matches(const kh_entry *e, const char *name)
 	return sshrpc_match_list(name, strlen(name), e->hosts, strlen(e->hosts), true) == 1;
 }
 
-sshrpc_hostkey_status sshrpc_known_hosts_check(const sshrpc_known_hosts *kh, const char *host, unsigned port,
-	const sshrpc_key *key, unsigned *line)
+sshrpc_hostkey_status sshrpc_known_hosts_check(
+	const sshrpc_known_hosts *kh, const char *host, unsigned port, const sshrpc_key *key, unsigned *line)
 {
 	char name[512];
 	unsigned ok_line = 0, changed_line = 0;
@@ -233,8 +233,8 @@ sshrpc_hostkey_status sshrpc_known_hosts_check(const sshrpc_known_hosts *kh, con
 	return SSHRPC_HOSTKEY_UNKNOWN;
 }
 
-int sshrpc_known_hosts_decide(sshrpc_hostkey_status st, sshrpc_strict_hostkey mode, const char *host,
-	unsigned port, bool *add, sshrpc_err *err)
+int sshrpc_known_hosts_decide(sshrpc_hostkey_status st, sshrpc_strict_hostkey mode, const char *host, unsigned port,
+	bool *add, sshrpc_err *err)
 {
 	*add = false;
 	switch (st) {

@@ -23,8 +23,8 @@ bool sshrpc_match_pattern(const char *s, size_t slen, const char *pat, size_t pl
 		if (pi < plen && pat[pi] == '*') {
 			star_p = pi++;
 			star_s = si;
-		} else if (pi < plen && (pat[pi] == '?' ||
-				fold((unsigned char)pat[pi], nocase) == fold((unsigned char)s[si], nocase))) {
+		} else if (pi < plen && (pat[pi] == '?' || fold((unsigned char)pat[pi], nocase) ==
+								   fold((unsigned char)s[si], nocase))) {
 			pi++;
 			si++;
 		} else if (star_p != (size_t)-1) {

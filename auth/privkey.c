@@ -112,8 +112,8 @@ truncated:
 	return sshrpc_err_set(err, SSHRPC_E_TRUNCATED, 0, "%s: corrupt key file: truncated", name);
 }
 
-static int parse_pub_blob(const sshrpc_alloc *a, const char *name, const uint8_t *blob, size_t len,
-	sshrpc_key **out, sshrpc_err *err)
+static int parse_pub_blob(
+	const sshrpc_alloc *a, const char *name, const uint8_t *blob, size_t len, sshrpc_key **out, sshrpc_err *err)
 {
 	const char *t;
 	size_t tl;
@@ -131,8 +131,8 @@ static int parse_pub_blob(const sshrpc_alloc *a, const char *name, const uint8_t
 }
 
 /* Decrypts the private section in place (sec holds a copy of it). */
-static int openssh_decrypt(const openssh_file *f, const char *passphrase, sshrpc_buf *sec, const char *name,
-	sshrpc_err *err)
+static int openssh_decrypt(
+	const openssh_file *f, const char *passphrase, sshrpc_buf *sec, const char *name, sshrpc_err *err)
 {
 	bool gcm = name_is(f->cipher, f->cipher_len, "aes256-gcm@openssh.com");
 	const sshrpc_cipher_info *info = NULL;
@@ -159,11 +159,11 @@ static int openssh_decrypt(const openssh_file *f, const char *passphrase, sshrpc
 	uint32_t rounds;
 	sshrpc_rd_init(&kr, f->kdfopts, f->kdfopts_len);
 	if (sshrpc_rd_string(&kr, &salt, &salt_len) != SSHRPC_OK || sshrpc_rd_u32(&kr, &rounds) != SSHRPC_OK ||
-			sshrpc_rd_end(&kr) != SSHRPC_OK || salt_len == 0 || salt_len > SALT_MAX)
+		sshrpc_rd_end(&kr) != SSHRPC_OK || salt_len == 0 || salt_len > SALT_MAX)
 		return sshrpc_err_set(err, SSHRPC_E_INVALID, 0, "%s: corrupt key file: bad bcrypt options", name);
 	if (rounds == 0 || rounds > BCRYPT_ROUNDS_MAX)
-		return sshrpc_err_set(err, SSHRPC_E_INVALID, 0, "%s: corrupt key file: %u bcrypt rounds", name,
-			(unsigned)rounds);
+		return sshrpc_err_set(
+			err, SSHRPC_E_INVALID, 0, "%s: corrupt key file: %u bcrypt rounds", name, (unsigned)rounds);
 	if (f->enc_len % block != 0)
 		return sshrpc_err_set(err, SSHRPC_E_INVALID, 0,
 			"%s: corrupt key file: private section not a multiple of the cipher block", name);
@@ -241,7 +241,8 @@ static int openssh_parse(const sshrpc_alloc *a, const char *name, const uint8_t 
 	sshrpc_buf_reader(&sec, &r);
 	uint32_t check1, check2;
 	if (sshrpc_rd_u32(&r, &check1) != SSHRPC_OK || sshrpc_rd_u32(&r, &check2) != SSHRPC_OK) {
-		rc = sshrpc_err_set(err, SSHRPC_E_TRUNCATED, 0, "%s: corrupt key file: truncated private section", name);
+		rc = sshrpc_err_set(
+			err, SSHRPC_E_TRUNCATED, 0, "%s: corrupt key file: truncated private section", name);
 		goto out;
 	}
 	/* PROTOCOL.key §3: equal checkints show the decryption worked. For CTR
@@ -256,7 +257,8 @@ static int openssh_parse(const sshrpc_alloc *a, const char *name, const uint8_t 
 	const uint8_t *tp;
 	size_t tl;
 	if (sshrpc_rd_string(&r, &tp, &tl) != SSHRPC_OK) {
-		rc = sshrpc_err_set(err, SSHRPC_E_TRUNCATED, 0, "%s: corrupt key file: truncated private section", name);
+		rc = sshrpc_err_set(
+			err, SSHRPC_E_TRUNCATED, 0, "%s: corrupt key file: truncated private section", name);
 		goto out;
 	}
 	sshrpc_key_type kt = sshrpc_key_type_from_name((const char *)tp, tl);
@@ -274,7 +276,8 @@ static int openssh_parse(const sshrpc_alloc *a, const char *name, const uint8_t 
 	const uint8_t *cp;
 	size_t cl;
 	if (sshrpc_rd_string(&r, &cp, &cl) != SSHRPC_OK) {
-		rc = sshrpc_err_set(err, SSHRPC_E_TRUNCATED, 0, "%s: corrupt key file: truncated private section", name);
+		rc = sshrpc_err_set(
+			err, SSHRPC_E_TRUNCATED, 0, "%s: corrupt key file: truncated private section", name);
 		goto out;
 	}
 	/* Padding 1, 2, 3, ... up to the block size, nothing else. */
@@ -348,8 +351,8 @@ int sshrpc_privkey_parse(const sshrpc_alloc *a, const char *name, const uint8_t 
 		if (rc == SSHRPC_OK)
 			return rc;
 		if (rc == SSHRPC_E_PASSPHRASE)
-			return sshrpc_err_set(err, rc, 0, "%s: %s", name,
-				enc ? "wrong passphrase" : "passphrase required");
+			return sshrpc_err_set(
+				err, rc, 0, "%s: %s", name, enc ? "wrong passphrase" : "passphrase required");
 		if (rc == SSHRPC_E_UNSUPPORTED)
 			return sshrpc_err_set(err, rc, 0, "%s: unsupported key type", name);
 		if (rc == SSHRPC_E_NOMEM)
@@ -363,16 +366,16 @@ int sshrpc_privkey_parse(const sshrpc_alloc *a, const char *name, const uint8_t 
 		while (i < len && (auth_is_blank(s[i]) || s[i] == '\n' || s[i] == '\r'))
 			i++;
 		if (find_mem(s + i, len - i < 40 ? len - i : 40, "ssh-") == s + i ||
-				find_mem(s + i, len - i < 40 ? len - i : 40, "ecdsa-") == s + i ||
-				find_mem(s, len, "BEGIN SSH2 PUBLIC KEY") != NULL)
+			find_mem(s + i, len - i < 40 ? len - i : 40, "ecdsa-") == s + i ||
+			find_mem(s, len, "BEGIN SSH2 PUBLIC KEY") != NULL)
 			return sshrpc_err_set(err, SSHRPC_E_INVALID, 0, "%s: a public key, not a private key", name);
 		return sshrpc_err_set(err, SSHRPC_E_INVALID, 0, "%s: not a private key file (unknown format)", name);
 	}
 	}
 }
 
-int sshrpc_privkey_public(const sshrpc_alloc *a, const char *name, const uint8_t *data, size_t len,
-	sshrpc_key **out, sshrpc_err *err)
+int sshrpc_privkey_public(
+	const sshrpc_alloc *a, const char *name, const uint8_t *data, size_t len, sshrpc_key **out, sshrpc_err *err)
 {
 	if (name == NULL)
 		name = "private key";

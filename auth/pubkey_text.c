@@ -31,8 +31,8 @@ int sshrpc_key_fingerprint(const sshrpc_key *k, char *out, size_t cap)
 
 /* Decodes base64 text into a key, checking that the blob's own type name
  * is type_word when that is given. */
-static int key_from_b64(const sshrpc_alloc *a, const char *b64, size_t n, const char *type_word, size_t type_len,
-	sshrpc_key **out)
+static int key_from_b64(
+	const sshrpc_alloc *a, const char *b64, size_t n, const char *type_word, size_t type_len, sshrpc_key **out)
 {
 	sshrpc_buf blob;
 	sshrpc_buf_init(&blob, a, SSHRPC_KEYFILE_MAX);
@@ -51,8 +51,8 @@ static int key_from_b64(const sshrpc_alloc *a, const char *b64, size_t n, const 
 	return rc;
 }
 
-int sshrpc_pubkey_parse_line(const sshrpc_alloc *a, const char *line, size_t len, sshrpc_key **out,
-	const char **rest, size_t *rest_len)
+int sshrpc_pubkey_parse_line(
+	const sshrpc_alloc *a, const char *line, size_t len, sshrpc_key **out, const char **rest, size_t *rest_len)
 {
 	size_t i = 0;
 	while (i < len && auth_is_blank(line[i]))
@@ -96,8 +96,8 @@ static bool starts_with(const char *p, size_t n, const char *prefix)
 
 /* RFC 4716 §3: BEGIN line, header lines "Tag: value" (a trailing backslash
  * continues a header on the next line), base64 body, END line. */
-static int parse_rfc4716(const sshrpc_alloc *a, const char *s, size_t n, sshrpc_key **out, char *comment,
-	size_t comment_cap)
+static int parse_rfc4716(
+	const sshrpc_alloc *a, const char *s, size_t n, sshrpc_key **out, char *comment, size_t comment_cap)
 {
 	sshrpc_buf body, text;
 	sshrpc_buf_init(&body, a, SSHRPC_KEYFILE_MAX);
@@ -136,8 +136,8 @@ static int parse_rfc4716(const sshrpc_alloc *a, const char *s, size_t n, sshrpc_
 			if (!continued) {
 				const char *colon = memchr(l, ':', ll);
 				size_t tag_len = (size_t)(colon - l);
-				bool is_comment = tag_len == 7 && (memcmp(l, "Comment", 7) == 0 ||
-						memcmp(l, "comment", 7) == 0);
+				bool is_comment =
+					tag_len == 7 && (memcmp(l, "Comment", 7) == 0 || memcmp(l, "comment", 7) == 0);
 				v = colon + 1;
 				vlen -= tag_len + 1;
 				while (vlen > 0 && auth_is_blank(*v)) {
@@ -182,8 +182,8 @@ static int parse_rfc4716(const sshrpc_alloc *a, const char *s, size_t n, sshrpc_
 	return rc;
 }
 
-int sshrpc_pubkey_parse(const sshrpc_alloc *a, const char *name, const uint8_t *data, size_t len,
-	sshrpc_key **out, char *comment, size_t comment_cap, sshrpc_err *err)
+int sshrpc_pubkey_parse(const sshrpc_alloc *a, const char *name, const uint8_t *data, size_t len, sshrpc_key **out,
+	char *comment, size_t comment_cap, sshrpc_err *err)
 {
 	const char *s = (const char *)data;
 	if (name == NULL)

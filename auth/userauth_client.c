@@ -6,19 +6,18 @@
 #include "auth_internal.h"
 
 enum cli_state {
-	CLI_START,       /* SERVICE_REQUEST not sent yet */
+	CLI_START,	 /* SERVICE_REQUEST not sent yet */
 	CLI_WAIT_ACCEPT, /* waiting for SERVICE_ACCEPT */
-	CLI_WAIT_REPLY,  /* a USERAUTH_REQUEST is outstanding */
-	CLI_DONE,        /* USERAUTH_SUCCESS received */
-	CLI_FAILED,      /* gave up or the session ended */
+	CLI_WAIT_REPLY,	 /* a USERAUTH_REQUEST is outstanding */
+	CLI_DONE,	 /* USERAUTH_SUCCESS received */
+	CLI_FAILED,	 /* gave up or the session ended */
 };
 
 static const char *const state_names[] = { "start", "waiting for SERVICE_ACCEPT", "waiting for a userauth reply",
 	"authenticated", "failed" };
 
 enum pending { P_NONE, P_PK_QUERY, P_PK_SIGNED, P_PASSWORD, P_KBDINT };
-static const char *const pending_method[] = { "none", "publickey", "publickey", "password",
-	"keyboard-interactive" };
+static const char *const pending_method[] = { "none", "publickey", "publickey", "password", "keyboard-interactive" };
 
 enum { M_PUBLICKEY, M_KBDINT, M_PASSWORD, M_COUNT };
 static const char *const method_names[M_COUNT] = { "publickey", "keyboard-interactive", "password" };
@@ -70,8 +69,8 @@ static int cli_fail(sshrpc_auth_client *c, int code, uint32_t reason, const char
 
 static int protocol_error(sshrpc_auth_client *c, const char *what)
 {
-	return cli_fail(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR, "%s (in state %s)", what,
-		state_names[c->state]);
+	return cli_fail(
+		c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR, "%s (in state %s)", what, state_names[c->state]);
 }
 
 static int send_failed(sshrpc_auth_client *c, int rc)
@@ -126,7 +125,7 @@ static const char *identity_alg(sshrpc_auth_client *c, const sshrpc_auth_identit
 	const char *list = NULL;
 	size_t list_len = 0;
 	if (t == SSHRPC_KEY_RSA && c->cfg.server_sig_algs != NULL &&
-			!c->cfg.server_sig_algs(c->cfg.ud, &list, &list_len))
+		!c->cfg.server_sig_algs(c->cfg.ud, &list, &list_len))
 		list = NULL;
 	return sshrpc_auth_choose_sigalg(t, list, list_len);
 }
@@ -170,8 +169,8 @@ static int send_pk_signed(sshrpc_auth_client *c, bool *skipped)
 	const uint8_t *sid;
 	size_t sid_len;
 	if (c->cfg.session_id == NULL || c->cfg.session_id(c->cfg.ud, &sid, &sid_len) != SSHRPC_OK || sid_len == 0)
-		return cli_fail(c, SSHRPC_E_STATE, SSH_DISCONNECT_BY_APPLICATION,
-			"userauth: no session identifier available");
+		return cli_fail(
+			c, SSHRPC_E_STATE, SSH_DISCONNECT_BY_APPLICATION, "userauth: no session identifier available");
 	/* RFC 4252 §7: the signature covers the session identifier and the
 	 * request as it goes out, up to the key blob. */
 	sshrpc_buf data, sig;
@@ -285,7 +284,8 @@ static int next_attempt(sshrpc_auth_client *c)
 				const sshrpc_auth_identity *id = &c->cfg.identities[c->next_identity++];
 				const char *alg = identity_alg(c, id);
 				if (alg == NULL) {
-					note_reason(c, "%s: no signature algorithm the server accepts for this key", id->label);
+					note_reason(c, "%s: no signature algorithm the server accepts for this key",
+						id->label);
 					continue;
 				}
 				return send_pk_query(c, id, alg);
@@ -294,7 +294,8 @@ static int next_attempt(sshrpc_auth_client *c)
 			if (c->cfg.kbdint != NULL && !c->kbdint_off && c->kbdint_attempts < KBDINT_TRIES)
 				return send_kbdint(c);
 		} else {
-			while (c->cfg.password != NULL && !c->password_off && c->password_attempts < c->password_tries) {
+			while (c->cfg.password != NULL && !c->password_off &&
+				c->password_attempts < c->password_tries) {
 				bool sent;
 				int rc = send_password(c, &sent);
 				if (rc != SSHRPC_OK || sent)
@@ -338,7 +339,8 @@ static int handle_failure(sshrpc_auth_client *c, sshrpc_reader *r)
 	if (partial) {
 		note_method(c, pending_method[c->pending]);
 		auth_logf(c->cfg.log, c->cfg.log_ud, SSHRPC_LOG_VERBOSE,
-			"userauth: %s succeeded with partial success; more methods required", pending_method[c->pending]);
+			"userauth: %s succeeded with partial success; more methods required",
+			pending_method[c->pending]);
 	} else if (c->pending == P_PK_SIGNED) {
 		note_reason(c, "%s: signature refused", c->cur->label);
 	} else if (c->pending == P_PASSWORD) {
@@ -354,11 +356,12 @@ static int handle_60(sshrpc_auth_client *c, sshrpc_reader *r)
 	if (c->pending == P_PK_QUERY) {
 		const uint8_t *alg, *blob;
 		size_t alg_len, blob_len;
-		if (sshrpc_rd_string(r, &alg, &alg_len) != SSHRPC_OK || sshrpc_rd_string(r, &blob, &blob_len) != SSHRPC_OK)
+		if (sshrpc_rd_string(r, &alg, &alg_len) != SSHRPC_OK ||
+			sshrpc_rd_string(r, &blob, &blob_len) != SSHRPC_OK)
 			return protocol_error(c, "malformed USERAUTH_PK_OK");
 		/* RFC 4252 §7: PK_OK echoes the algorithm and blob of the query. */
-		if (alg_len != strlen(c->cur_alg) || memcmp(alg, c->cur_alg, alg_len) != 0 || blob_len != c->cur->pub_len ||
-				memcmp(blob, c->cur->pub_blob, blob_len) != 0)
+		if (alg_len != strlen(c->cur_alg) || memcmp(alg, c->cur_alg, alg_len) != 0 ||
+			blob_len != c->cur->pub_len || memcmp(blob, c->cur->pub_blob, blob_len) != 0)
 			return protocol_error(c, "USERAUTH_PK_OK for a key that was not offered");
 		bool skipped;
 		int rc = send_pk_signed(c, &skipped);
@@ -370,7 +373,7 @@ static int handle_60(sshrpc_auth_client *c, sshrpc_reader *r)
 		const uint8_t *prompt, *lang;
 		size_t prompt_len, lang_len;
 		if (sshrpc_rd_string(r, &prompt, &prompt_len) != SSHRPC_OK ||
-				sshrpc_rd_string(r, &lang, &lang_len) != SSHRPC_OK)
+			sshrpc_rd_string(r, &lang, &lang_len) != SSHRPC_OK)
 			return protocol_error(c, "malformed USERAUTH_PASSWD_CHANGEREQ");
 		/* RFC 4252 §8 lets the client go on with another method; changing
 		 * a password is not something an RPC client does. */
@@ -388,8 +391,8 @@ static int handle_60(sshrpc_auth_client *c, sshrpc_reader *r)
 		size_t name_len, instr_len, lang_len;
 		uint32_t n;
 		if (sshrpc_rd_string(r, &name, &name_len) != SSHRPC_OK ||
-				sshrpc_rd_string(r, &instr, &instr_len) != SSHRPC_OK ||
-				sshrpc_rd_string(r, &lang, &lang_len) != SSHRPC_OK || sshrpc_rd_u32(r, &n) != SSHRPC_OK)
+			sshrpc_rd_string(r, &instr, &instr_len) != SSHRPC_OK ||
+			sshrpc_rd_string(r, &lang, &lang_len) != SSHRPC_OK || sshrpc_rd_u32(r, &n) != SSHRPC_OK)
 			return protocol_error(c, "malformed USERAUTH_INFO_REQUEST");
 		if (n > SSHRPC_KBDINT_MAX_PROMPTS) {
 			note_reason(c, "keyboard-interactive: %u prompts (at most %d)", (unsigned)n,
@@ -462,7 +465,7 @@ static int cli_handle(sshrpc_auth_client *c, const uint8_t *msg, size_t len)
 			return protocol_error(c, what);
 		}
 		if (sshrpc_rd_string(&r, &name, &name_len) != SSHRPC_OK || name_len != 12 ||
-				memcmp(name, "ssh-userauth", 12) != 0)
+			memcmp(name, "ssh-userauth", 12) != 0)
 			return protocol_error(c, "SERVICE_ACCEPT for another service than ssh-userauth");
 		/* "none" first: its FAILURE lists the methods (RFC 4252 §5.2). */
 		sshrpc_buf *w;
@@ -594,16 +597,16 @@ static const sshrpc_err *up_error(void *ctx)
 
 /* ---- life cycle ------------------------------------------------------------------------------------ */
 
-int sshrpc_auth_client_new(const sshrpc_auth_client_config *cfg, const sshrpc_msg_io *lower,
-	sshrpc_auth_client **out, sshrpc_err *err)
+int sshrpc_auth_client_new(
+	const sshrpc_auth_client_config *cfg, const sshrpc_msg_io *lower, sshrpc_auth_client **out, sshrpc_err *err)
 {
 	const sshrpc_alloc *a = cfg->alloc != NULL ? cfg->alloc : sshrpc_alloc_default();
 	if (cfg->user == NULL || strlen(cfg->user) > SSHRPC_AUTH_USER_MAX)
 		return sshrpc_err_set(err, SSHRPC_E_INVALID, 0, "userauth client: user name missing or too long");
 	for (size_t i = 0; i < cfg->n_identities; i++)
 		if (cfg->identities[i].sign == NULL || cfg->identities[i].pub_blob == NULL)
-			return sshrpc_err_set(err, SSHRPC_E_INVALID, 0, "userauth client: identity %zu lacks a key or sign",
-				i);
+			return sshrpc_err_set(
+				err, SSHRPC_E_INVALID, 0, "userauth client: identity %zu lacks a key or sign", i);
 	sshrpc_auth_client *c = sshrpc_calloc(a, sizeof *c);
 	if (c == NULL)
 		return sshrpc_err_set(err, SSHRPC_E_NOMEM, 0, "userauth client: out of memory");

@@ -8,10 +8,10 @@
 
 enum srv_state {
 	SRV_WAIT_SERVICE, /* before SERVICE_REQUEST "ssh-userauth" */
-	SRV_USERAUTH,     /* waiting for USERAUTH_REQUEST */
-	SRV_KBDINT,       /* an INFO_REQUEST is outstanding (RFC 4256 §3.2) */
-	SRV_DONE,         /* USERAUTH_SUCCESS sent: the connection layer's turn */
-	SRV_CLOSED,       /* DISCONNECT sent */
+	SRV_USERAUTH,	  /* waiting for USERAUTH_REQUEST */
+	SRV_KBDINT,	  /* an INFO_REQUEST is outstanding (RFC 4256 §3.2) */
+	SRV_DONE,	  /* USERAUTH_SUCCESS sent: the connection layer's turn */
+	SRV_CLOSED,	  /* DISCONNECT sent */
 };
 
 static const char *const state_names[] = { "waiting for SERVICE_REQUEST", "userauth", "keyboard-interactive",
@@ -22,7 +22,8 @@ static const char *const method_names[M_COUNT] = { "none", "publickey", "passwor
 
 #define MAX_CHAINS 16
 #define MAX_STEPS 8
-#define DEFAULT_PUBKEY_ALGS "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256"
+#define DEFAULT_PUBKEY_ALGS                                                                                            \
+	"ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256"
 
 typedef struct chain {
 	uint8_t steps[MAX_STEPS];
@@ -62,8 +63,7 @@ struct sshrpc_auth_server {
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static int srv_disconnect(sshrpc_auth_server *s, int code, uint32_t reason, const char *fmt, ...)
-	SSHRPC_PRINTF(4, 5);
+static int srv_disconnect(sshrpc_auth_server *s, int code, uint32_t reason, const char *fmt, ...) SSHRPC_PRINTF(4, 5);
 static int srv_disconnect(sshrpc_auth_server *s, int code, uint32_t reason, const char *fmt, ...)
 {
 	char msg[200];
@@ -82,8 +82,8 @@ static int srv_disconnect(sshrpc_auth_server *s, int code, uint32_t reason, cons
 
 static int protocol_error(sshrpc_auth_server *s, const char *what)
 {
-	return srv_disconnect(s, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR, "%s (in state %s)", what,
-		state_names[s->state]);
+	return srv_disconnect(
+		s, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR, "%s (in state %s)", what, state_names[s->state]);
 }
 
 /* A failure of ours to send: the session is over, say so once. */
@@ -147,8 +147,8 @@ static int parse_chains(sshrpc_auth_server *s, sshrpc_err *err)
 		if (i == len)
 			break;
 		if (s->n_chains == MAX_CHAINS)
-			return sshrpc_err_set(err, SSHRPC_E_INVALID, 0, "AuthenticationMethods: more than %d lists",
-				MAX_CHAINS);
+			return sshrpc_err_set(
+				err, SSHRPC_E_INVALID, 0, "AuthenticationMethods: more than %d lists", MAX_CHAINS);
 		chain *c = &s->chains[s->n_chains++];
 		for (;;) {
 			size_t j = i;
@@ -156,17 +156,19 @@ static int parse_chains(sshrpc_auth_server *s, sshrpc_err *err)
 				j++;
 			int m = method_from_name((const uint8_t *)spec + i, j - i);
 			if (m < 0)
-				return sshrpc_err_set(err, SSHRPC_E_INVALID, 0, "AuthenticationMethods: unknown method '%.*s'",
-					(int)(j - i > 40 ? 40 : j - i), spec + i);
+				return sshrpc_err_set(err, SSHRPC_E_INVALID, 0,
+					"AuthenticationMethods: unknown method '%.*s'", (int)(j - i > 40 ? 40 : j - i),
+					spec + i);
 			if (!method_enabled(&s->cfg, m))
 				return sshrpc_err_set(err, SSHRPC_E_INVALID, 0,
-					"AuthenticationMethods: %s is named but its callback is not set", method_names[m]);
+					"AuthenticationMethods: %s is named but its callback is not set",
+					method_names[m]);
 			if (c->n == MAX_STEPS)
-				return sshrpc_err_set(err, SSHRPC_E_INVALID, 0, "AuthenticationMethods: more than %d steps",
-					MAX_STEPS);
-			if (m == M_NONE && (c->n > 0 || (j < len && spec[j] == ',')))
 				return sshrpc_err_set(err, SSHRPC_E_INVALID, 0,
-					"AuthenticationMethods: none can only stand alone");
+					"AuthenticationMethods: more than %d steps", MAX_STEPS);
+			if (m == M_NONE && (c->n > 0 || (j < len && spec[j] == ',')))
+				return sshrpc_err_set(
+					err, SSHRPC_E_INVALID, 0, "AuthenticationMethods: none can only stand alone");
 			c->steps[c->n++] = (uint8_t)m;
 			/* "keyboard-interactive:bsdauth": the submethod is accepted and
 			 * not used. */
@@ -258,8 +260,7 @@ static int attempt_failed(sshrpc_auth_server *s, int m, const char *why)
 static void note_method(sshrpc_auth_server *s, int m)
 {
 	size_t used = strlen(s->methods_used);
-	snprintf(s->methods_used + used, sizeof s->methods_used - used, "%s%s", used > 0 ? "," : "",
-		method_names[m]);
+	snprintf(s->methods_used + used, sizeof s->methods_used - used, "%s%s", used > 0 ? "," : "", method_names[m]);
 }
 
 /* A method succeeded: advance every chain that wanted it next. */
@@ -308,8 +309,8 @@ static void flush_progress(sshrpc_auth_server *s)
 static int get_session_id(sshrpc_auth_server *s, const uint8_t **id, size_t *len)
 {
 	if (s->cfg.session_id == NULL || s->cfg.session_id(s->cfg.ud, id, len) != SSHRPC_OK || *len == 0)
-		return srv_disconnect(s, SSHRPC_E_STATE, SSH_DISCONNECT_BY_APPLICATION,
-			"userauth: no session identifier available");
+		return srv_disconnect(
+			s, SSHRPC_E_STATE, SSH_DISCONNECT_BY_APPLICATION, "userauth: no session identifier available");
 	return SSHRPC_OK;
 }
 
@@ -319,7 +320,7 @@ static int handle_publickey(sshrpc_auth_server *s, sshrpc_reader *r)
 	const uint8_t *alg, *blob, *sig = NULL;
 	size_t alg_len, blob_len, sig_len = 0;
 	if (sshrpc_rd_bool(r, &has_sig) != SSHRPC_OK || sshrpc_rd_string(r, &alg, &alg_len) != SSHRPC_OK ||
-			sshrpc_rd_string(r, &blob, &blob_len) != SSHRPC_OK)
+		sshrpc_rd_string(r, &blob, &blob_len) != SSHRPC_OK)
 		return protocol_error(s, "truncated publickey request");
 	size_t signed_len = r->off; /* the signature covers the request up to here */
 	if (has_sig && sshrpc_rd_string(r, &sig, &sig_len) != SSHRPC_OK)
@@ -341,7 +342,7 @@ static int handle_publickey(sshrpc_auth_server *s, sshrpc_reader *r)
 	const char *bt;
 	size_t btl;
 	if (kt == SSHRPC_KEY_UNKNOWN || auth_blob_type(blob, blob_len, &bt, &btl) != SSHRPC_OK ||
-			sshrpc_key_type_from_name(bt, btl) != kt)
+		sshrpc_key_type_from_name(bt, btl) != kt)
 		return attempt_failed(s, M_PUBLICKEY, "algorithm does not match the key");
 	sshrpc_key *key = NULL;
 	if (sshrpc_key_from_blob(s->alloc, blob, blob_len, &key) != SSHRPC_OK)
@@ -422,7 +423,7 @@ static int handle_password(sshrpc_auth_server *s, sshrpc_reader *r)
 	const uint8_t *pw, *newpw;
 	size_t pw_len, new_len;
 	if (sshrpc_rd_bool(r, &change) != SSHRPC_OK || sshrpc_rd_string(r, &pw, &pw_len) != SSHRPC_OK ||
-			(change && sshrpc_rd_string(r, &newpw, &new_len) != SSHRPC_OK))
+		(change && sshrpc_rd_string(r, &newpw, &new_len) != SSHRPC_OK))
 		return protocol_error(s, "truncated password request");
 	if (sshrpc_rd_end(r) != SSHRPC_OK)
 		return protocol_error(s, "trailing bytes after password request");
@@ -559,8 +560,8 @@ static int handle_request(sshrpc_auth_server *s, const uint8_t *msg, size_t len)
 	size_t user_len, service_len, method_len;
 	sshrpc_rd_init(&r, msg, len);
 	if (sshrpc_rd_skip(&r, 1) != SSHRPC_OK || sshrpc_rd_string(&r, &user, &user_len) != SSHRPC_OK ||
-			sshrpc_rd_string(&r, &service, &service_len) != SSHRPC_OK ||
-			sshrpc_rd_string(&r, &method, &method_len) != SSHRPC_OK)
+		sshrpc_rd_string(&r, &service, &service_len) != SSHRPC_OK ||
+		sshrpc_rd_string(&r, &method, &method_len) != SSHRPC_OK)
 		return protocol_error(s, "truncated USERAUTH_REQUEST");
 	if (user_len > SSHRPC_AUTH_USER_MAX || memchr(user, 0, user_len) != NULL)
 		return srv_disconnect(s, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_ILLEGAL_USER_NAME,
@@ -575,8 +576,9 @@ static int handle_request(sshrpc_auth_server *s, const uint8_t *msg, size_t len)
 	if (service_len != strlen(s->service) || memcmp(service, s->service, service_len) != 0)
 		return srv_disconnect(s, SSHRPC_E_DENIED, SSH_DISCONNECT_SERVICE_NOT_AVAILABLE,
 			"service '%.*s' not available", (int)service_len, (const char *)service);
-	if (s->have_user && (user_len != strlen(s->user) || memcmp(user, s->user, user_len) != 0 ||
-				    service_len != strlen(s->req_service) || memcmp(service, s->req_service, service_len) != 0))
+	if (s->have_user &&
+		(user_len != strlen(s->user) || memcmp(user, s->user, user_len) != 0 ||
+			service_len != strlen(s->req_service) || memcmp(service, s->req_service, service_len) != 0))
 		flush_progress(s);
 	memcpy(s->user, user, user_len);
 	s->user[user_len] = '\0';
@@ -593,7 +595,8 @@ static int handle_request(sshrpc_auth_server *s, const uint8_t *msg, size_t len)
 			return attempt_failed(s, M_NONE, NULL);
 		char mname[SSHRPC_NAME_MAX + 1];
 		auth_copy_text(mname, sizeof mname, method, method_len, true);
-		auth_logf(s->cfg.log, s->cfg.log_ud, SSHRPC_LOG_VERBOSE, "userauth: method '%s' not allowed now", mname);
+		auth_logf(
+			s->cfg.log, s->cfg.log_ud, SSHRPC_LOG_VERBOSE, "userauth: method '%s' not allowed now", mname);
 		return attempt_failed(s, m, NULL);
 	}
 	switch (m) {
@@ -630,7 +633,8 @@ static int srv_handle(sshrpc_auth_server *s, const uint8_t *msg, size_t len)
 		if (name_len != 12 || memcmp(name, "ssh-userauth", 12) != 0)
 			/* RFC 4253 §10. */
 			return srv_disconnect(s, SSHRPC_E_DENIED, SSH_DISCONNECT_SERVICE_NOT_AVAILABLE,
-				"service '%.*s' not available", (int)(name_len > 64 ? 64 : name_len), (const char *)name);
+				"service '%.*s' not available", (int)(name_len > 64 ? 64 : name_len),
+				(const char *)name);
 		sshrpc_buf *w;
 		int rc = s->lower.begin(s->lower.ctx, SSH_MSG_SERVICE_ACCEPT, &w);
 		if (rc == SSHRPC_OK)
@@ -650,8 +654,10 @@ static int srv_handle(sshrpc_auth_server *s, const uint8_t *msg, size_t len)
 		return handle_info_response(s, &r);
 	}
 	if (type >= 80)
-		snprintf(what, sizeof what, "message %u (connection protocol) before authentication completed "
-			"(RFC 4252 §6)", type);
+		snprintf(what, sizeof what,
+			"message %u (connection protocol) before authentication completed "
+			"(RFC 4252 §6)",
+			type);
 	else
 		snprintf(what, sizeof what, "unexpected message %u", type);
 	return protocol_error(s, what);

@@ -7,12 +7,18 @@
 const char *chan_state_name(int state)
 {
 	switch (state) {
-	case SSHRPC_CHAN_FREE: return "free";
-	case SSHRPC_CHAN_OPENING: return "opening (awaiting the peer's confirmation)";
-	case SSHRPC_CHAN_PEER_OPENING: return "opening (not yet confirmed by us)";
-	case SSHRPC_CHAN_OPEN: return "open";
-	case SSHRPC_CHAN_CLOSING: return "closing (our CLOSE sent)";
-	default: return "?";
+	case SSHRPC_CHAN_FREE:
+		return "free";
+	case SSHRPC_CHAN_OPENING:
+		return "opening (awaiting the peer's confirmation)";
+	case SSHRPC_CHAN_PEER_OPENING:
+		return "opening (not yet confirmed by us)";
+	case SSHRPC_CHAN_OPEN:
+		return "open";
+	case SSHRPC_CHAN_CLOSING:
+		return "closing (our CLOSE sent)";
+	default:
+		return "?";
 	}
 }
 
@@ -68,8 +74,13 @@ static int send_open_failure(sshrpc_conn *c, uint32_t recipient, uint32_t reason
  * application enabled them: ADMINISTRATIVELY_PROHIBITED, as OpenSSH answers
  * for disabled forwarding. Anything else is UNKNOWN_CHANNEL_TYPE. */
 static const char *const known_types[] = {
-	"x11", "auth-agent@openssh.com", "direct-streamlocal@openssh.com",
-	"forwarded-streamlocal@openssh.com", "tun@openssh.com", "direct-tcpip", "forwarded-tcpip",
+	"x11",
+	"auth-agent@openssh.com",
+	"direct-streamlocal@openssh.com",
+	"forwarded-streamlocal@openssh.com",
+	"tun@openssh.com",
+	"direct-tcpip",
+	"forwarded-tcpip",
 };
 
 int chan_handle_open(sshrpc_conn *c, sshrpc_reader *r)
@@ -106,16 +117,16 @@ int chan_handle_open(sshrpc_conn *c, sshrpc_reader *r)
 		for (size_t i = 0; i < sizeof known_types / sizeof known_types[0]; i++)
 			known = known || name_is(type, type_len, known_types[i]);
 		if (known)
-			return send_open_failure(c, sender, SSH_OPEN_ADMINISTRATIVELY_PROHIBITED,
-				"channel type not enabled");
+			return send_open_failure(
+				c, sender, SSH_OPEN_ADMINISTRATIVELY_PROHIBITED, "channel type not enabled");
 		return send_open_failure(c, sender, SSH_OPEN_UNKNOWN_CHANNEL_TYPE, "unknown channel type");
 	}
 
 	struct chan *ch;
 	int rc = table_alloc(c, &ch);
 	if (rc == SSHRPC_E_TOO_LARGE)
-		return send_open_failure(c, sender, SSH_OPEN_RESOURCE_SHORTAGE,
-			"too many channels on this connection (MaxSessions)");
+		return send_open_failure(
+			c, sender, SSH_OPEN_RESOURCE_SHORTAGE, "too many channels on this connection (MaxSessions)");
 	if (rc != SSHRPC_OK)
 		return send_open_failure(c, sender, SSH_OPEN_RESOURCE_SHORTAGE, "out of memory");
 	ch->state = SSHRPC_CHAN_PEER_OPENING;
@@ -178,8 +189,8 @@ int sshrpc_chan_reject(sshrpc_conn *c, uint32_t id, uint32_t reason, const char 
 
 /* ---- we open ---------------------------------------------------------------- */
 
-int sshrpc_chan_open(sshrpc_conn *c, const char *type, const uint8_t *extra, size_t extra_len,
-	void *userdata, uint32_t *id)
+int sshrpc_chan_open(
+	sshrpc_conn *c, const char *type, const uint8_t *extra, size_t extra_len, void *userdata, uint32_t *id)
 {
 	if (c->dead)
 		return SSHRPC_E_CLOSED;

@@ -10,21 +10,36 @@
 const char *conn_msg_name(uint8_t t)
 {
 	switch (t) {
-	case SSH_MSG_GLOBAL_REQUEST: return "SSH_MSG_GLOBAL_REQUEST";
-	case SSH_MSG_REQUEST_SUCCESS: return "SSH_MSG_REQUEST_SUCCESS";
-	case SSH_MSG_REQUEST_FAILURE: return "SSH_MSG_REQUEST_FAILURE";
-	case SSH_MSG_CHANNEL_OPEN: return "SSH_MSG_CHANNEL_OPEN";
-	case SSH_MSG_CHANNEL_OPEN_CONFIRMATION: return "SSH_MSG_CHANNEL_OPEN_CONFIRMATION";
-	case SSH_MSG_CHANNEL_OPEN_FAILURE: return "SSH_MSG_CHANNEL_OPEN_FAILURE";
-	case SSH_MSG_CHANNEL_WINDOW_ADJUST: return "SSH_MSG_CHANNEL_WINDOW_ADJUST";
-	case SSH_MSG_CHANNEL_DATA: return "SSH_MSG_CHANNEL_DATA";
-	case SSH_MSG_CHANNEL_EXTENDED_DATA: return "SSH_MSG_CHANNEL_EXTENDED_DATA";
-	case SSH_MSG_CHANNEL_EOF: return "SSH_MSG_CHANNEL_EOF";
-	case SSH_MSG_CHANNEL_CLOSE: return "SSH_MSG_CHANNEL_CLOSE";
-	case SSH_MSG_CHANNEL_REQUEST: return "SSH_MSG_CHANNEL_REQUEST";
-	case SSH_MSG_CHANNEL_SUCCESS: return "SSH_MSG_CHANNEL_SUCCESS";
-	case SSH_MSG_CHANNEL_FAILURE: return "SSH_MSG_CHANNEL_FAILURE";
-	default: return "message";
+	case SSH_MSG_GLOBAL_REQUEST:
+		return "SSH_MSG_GLOBAL_REQUEST";
+	case SSH_MSG_REQUEST_SUCCESS:
+		return "SSH_MSG_REQUEST_SUCCESS";
+	case SSH_MSG_REQUEST_FAILURE:
+		return "SSH_MSG_REQUEST_FAILURE";
+	case SSH_MSG_CHANNEL_OPEN:
+		return "SSH_MSG_CHANNEL_OPEN";
+	case SSH_MSG_CHANNEL_OPEN_CONFIRMATION:
+		return "SSH_MSG_CHANNEL_OPEN_CONFIRMATION";
+	case SSH_MSG_CHANNEL_OPEN_FAILURE:
+		return "SSH_MSG_CHANNEL_OPEN_FAILURE";
+	case SSH_MSG_CHANNEL_WINDOW_ADJUST:
+		return "SSH_MSG_CHANNEL_WINDOW_ADJUST";
+	case SSH_MSG_CHANNEL_DATA:
+		return "SSH_MSG_CHANNEL_DATA";
+	case SSH_MSG_CHANNEL_EXTENDED_DATA:
+		return "SSH_MSG_CHANNEL_EXTENDED_DATA";
+	case SSH_MSG_CHANNEL_EOF:
+		return "SSH_MSG_CHANNEL_EOF";
+	case SSH_MSG_CHANNEL_CLOSE:
+		return "SSH_MSG_CHANNEL_CLOSE";
+	case SSH_MSG_CHANNEL_REQUEST:
+		return "SSH_MSG_CHANNEL_REQUEST";
+	case SSH_MSG_CHANNEL_SUCCESS:
+		return "SSH_MSG_CHANNEL_SUCCESS";
+	case SSH_MSG_CHANNEL_FAILURE:
+		return "SSH_MSG_CHANNEL_FAILURE";
+	default:
+		return "message";
 	}
 }
 
@@ -112,8 +127,8 @@ int conn_end(sshrpc_conn *c)
 	if (c->in_backlog) {
 		c->in_backlog = false;
 		size_t mark = c->backlog_mark;
-		sshrpc_store_be32(sshrpc_buf_ptr(&c->backlog) + mark,
-			(uint32_t)(sshrpc_buf_len(&c->backlog) - mark - 4));
+		sshrpc_store_be32(
+			sshrpc_buf_ptr(&c->backlog) + mark, (uint32_t)(sshrpc_buf_len(&c->backlog) - mark - 4));
 		return SSHRPC_OK;
 	}
 	int rc = c->lower.end(c->lower.ctx);
@@ -159,15 +174,14 @@ int conn_send_u32(sshrpc_conn *c, uint8_t type, uint32_t v)
  * so the connection ends. */
 int conn_build_fail(sshrpc_conn *c, uint8_t type, int rc)
 {
-	return conn_fatal(c, rc, SSH_DISCONNECT_BY_APPLICATION, "cannot build %s: %s", conn_msg_name(type),
-		sshrpc_strerror(rc));
+	return conn_fatal(
+		c, rc, SSH_DISCONNECT_BY_APPLICATION, "cannot build %s: %s", conn_msg_name(type), sshrpc_strerror(rc));
 }
 
 int sshrpc_conn_new(const sshrpc_conn_cfg *cfg, const sshrpc_msg_io *lower, sshrpc_conn **out)
 {
 	*out = NULL;
-	if (cfg == NULL || lower == NULL || lower->recv == NULL || lower->begin == NULL ||
-		lower->end == NULL)
+	if (cfg == NULL || lower == NULL || lower->recv == NULL || lower->begin == NULL || lower->end == NULL)
 		return SSHRPC_E_INVALID;
 	if (cfg->role != SSHRPC_CONN_CLIENT && cfg->role != SSHRPC_CONN_SERVER)
 		return SSHRPC_E_INVALID;
@@ -198,7 +212,7 @@ int sshrpc_conn_new(const sshrpc_conn_cfg *cfg, const sshrpc_msg_io *lower, sshr
 	 * max_channels * 512 would wrap a 32-bit size_t past 8 Mi channels;
 	 * the buffer never goes beyond SSHRPC_BUF_HARD_MAX anyway. */
 	size_t backlog_max = c->cfg.max_channels > SSHRPC_BUF_HARD_MAX / 512 ? SSHRPC_BUF_HARD_MAX
-									  : (size_t)c->cfg.max_channels * 512;
+									     : (size_t)c->cfg.max_channels * 512;
 	sshrpc_buf_init(&c->backlog, a, backlog_max < 65536 ? 65536 : backlog_max);
 	(void)table_init(c);
 	*out = c;
@@ -234,23 +248,37 @@ static int dispatch(sshrpc_conn *c, const uint8_t *msg, size_t len)
 	sshrpc_rd_init(&r, msg, len);
 	uint8_t type;
 	if (sshrpc_rd_u8(&r, &type) != SSHRPC_OK)
-		return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
-			"empty message from the layer below");
+		return conn_fatal(
+			c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR, "empty message from the layer below");
 	switch (type) {
-	case SSH_MSG_GLOBAL_REQUEST: return global_handle(c, &r);
-	case SSH_MSG_REQUEST_SUCCESS: return global_handle_reply(c, &r, true);
-	case SSH_MSG_REQUEST_FAILURE: return global_handle_reply(c, &r, false);
-	case SSH_MSG_CHANNEL_OPEN: return chan_handle_open(c, &r);
-	case SSH_MSG_CHANNEL_OPEN_CONFIRMATION: return chan_handle_open_confirmation(c, &r);
-	case SSH_MSG_CHANNEL_OPEN_FAILURE: return chan_handle_open_failure(c, &r);
-	case SSH_MSG_CHANNEL_WINDOW_ADJUST: return data_handle_window_adjust(c, &r);
-	case SSH_MSG_CHANNEL_DATA: return data_handle(c, &r, false);
-	case SSH_MSG_CHANNEL_EXTENDED_DATA: return data_handle(c, &r, true);
-	case SSH_MSG_CHANNEL_EOF: return chan_handle_eof(c, &r);
-	case SSH_MSG_CHANNEL_CLOSE: return chan_handle_close(c, &r);
-	case SSH_MSG_CHANNEL_REQUEST: return req_handle(c, &r);
-	case SSH_MSG_CHANNEL_SUCCESS: return req_handle_reply(c, &r, true);
-	case SSH_MSG_CHANNEL_FAILURE: return req_handle_reply(c, &r, false);
+	case SSH_MSG_GLOBAL_REQUEST:
+		return global_handle(c, &r);
+	case SSH_MSG_REQUEST_SUCCESS:
+		return global_handle_reply(c, &r, true);
+	case SSH_MSG_REQUEST_FAILURE:
+		return global_handle_reply(c, &r, false);
+	case SSH_MSG_CHANNEL_OPEN:
+		return chan_handle_open(c, &r);
+	case SSH_MSG_CHANNEL_OPEN_CONFIRMATION:
+		return chan_handle_open_confirmation(c, &r);
+	case SSH_MSG_CHANNEL_OPEN_FAILURE:
+		return chan_handle_open_failure(c, &r);
+	case SSH_MSG_CHANNEL_WINDOW_ADJUST:
+		return data_handle_window_adjust(c, &r);
+	case SSH_MSG_CHANNEL_DATA:
+		return data_handle(c, &r, false);
+	case SSH_MSG_CHANNEL_EXTENDED_DATA:
+		return data_handle(c, &r, true);
+	case SSH_MSG_CHANNEL_EOF:
+		return chan_handle_eof(c, &r);
+	case SSH_MSG_CHANNEL_CLOSE:
+		return chan_handle_close(c, &r);
+	case SSH_MSG_CHANNEL_REQUEST:
+		return req_handle(c, &r);
+	case SSH_MSG_CHANNEL_SUCCESS:
+		return req_handle_reply(c, &r, true);
+	case SSH_MSG_CHANNEL_FAILURE:
+		return req_handle_reply(c, &r, false);
 	default:
 		/* RFC 4253 §11.4 wants SSH_MSG_UNIMPLEMENTED here, which needs the
 		 * packet sequence number that only the transport knows; the
@@ -297,8 +325,7 @@ int sshrpc_conn_process(sshrpc_conn *c, uint64_t now_ms)
 		alive_reset(c, now_ms);
 		rc = dispatch(c, msg, len);
 		if (rc < 0 && !c->dead)
-			conn_fatal(c, rc, SSH_DISCONNECT_BY_APPLICATION, "connection layer: %s",
-				sshrpc_strerror(rc));
+			conn_fatal(c, rc, SSH_DISCONNECT_BY_APPLICATION, "connection layer: %s", sshrpc_strerror(rc));
 		if (c->dead)
 			return dead_status(c);
 	}

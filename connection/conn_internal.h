@@ -35,14 +35,14 @@ struct chan {
 	uint8_t state; /* enum sshrpc_chan_state */
 	bool eof_sent, eof_rcvd, close_sent, close_rcvd, eow_rcvd;
 	bool eof_pending, close_pending; /* after the queue drains */
-	bool want_writable;              /* a write reported WOULDBLOCK */
+	bool want_writable;		 /* a write reported WOULDBLOCK */
 	bool is_session;
 	bool in_data_cb;    /* a data event is being delivered */
 	bool reply_ignored; /* the request being reported wants no reply */
 	bool has_exit_status, has_exit_signal;
 	uint32_t exit_status;
 
-	uint32_t local_window;  /* credit the peer still has */
+	uint32_t local_window;	/* credit the peer still has */
 	uint32_t local_unacked; /* consumed, not yet credited back */
 	uint32_t local_max_packet;
 	uint32_t remote_window;
@@ -50,13 +50,13 @@ struct chan {
 
 	sshrpc_buf rx[2]; /* unconsumed stdout / stderr bytes */
 	sshrpc_buf outq;
-	size_t outq_data;  /* data bytes in outq (bounded by send_queue) */
-	size_t head_sent;  /* payload bytes of the head record already sent */
-	size_t tail_rec;   /* offset of the last record in outq, if any */
+	size_t outq_data; /* data bytes in outq (bounded by send_queue) */
+	size_t head_sent; /* payload bytes of the head record already sent */
+	size_t tail_rec;  /* offset of the last record in outq, if any */
 	bool has_tail;
 
 	struct reply_ring replies; /* owed to the peer */
-	struct kind_ring asked;    /* our requests awaiting an answer */
+	struct kind_ring asked;	   /* our requests awaiting an answer */
 
 	uint64_t bytes_sent, bytes_received, window_stalls;
 	void *ud;
@@ -88,7 +88,7 @@ struct sshrpc_conn {
 	size_t backlog_mark;
 	bool no_more_sessions; /* received (server) or sent (client) */
 	bool in_write_begin;
-	bool greply_ignore;    /* the global request being reported wants no reply */
+	bool greply_ignore; /* the global request being reported wants no reply */
 	bool alive_armed;
 
 	/* Channel table: slots[id] points to a channel or is NULL; free ids
@@ -171,8 +171,7 @@ int req_send_queued(sshrpc_conn *c, struct chan *ch, const uint8_t *body, size_t
 /* global.c */
 int global_handle(sshrpc_conn *c, sshrpc_reader *r);
 int global_handle_reply(sshrpc_conn *c, sshrpc_reader *r, bool success);
-int global_send(sshrpc_conn *c, const char *name, bool want_reply, int kind, const uint8_t *extra,
-	size_t extra_len);
+int global_send(sshrpc_conn *c, const char *name, bool want_reply, int kind, const uint8_t *extra, size_t extra_len);
 
 /* Lower-layer helpers: begin a message, fail the connection on errors. */
 int conn_begin(sshrpc_conn *c, uint8_t type, sshrpc_buf **w);

@@ -106,8 +106,7 @@ void data_free_buffers(struct chan *ch)
 
 /* One data message of n bytes. SSHRPC_E_WOULDBLOCK (not fatal) when the
  * layer below has no room now. */
-static int send_data_msg(sshrpc_conn *c, struct chan *ch, bool ext, uint32_t code, const uint8_t *p,
-	size_t n)
+static int send_data_msg(sshrpc_conn *c, struct chan *ch, bool ext, uint32_t code, const uint8_t *p, size_t n)
 {
 	if (c->dead)
 		return SSHRPC_E_CLOSED;
@@ -204,8 +203,8 @@ int data_flush(sshrpc_conn *c, struct chan *ch)
 
 int data_check_writable(sshrpc_conn *c, struct chan *ch)
 {
-	if (!ch->want_writable || c->dead || c->lower_blocked || ch->state != SSHRPC_CHAN_OPEN ||
-		ch->eow_rcvd || ch->close_pending)
+	if (!ch->want_writable || c->dead || c->lower_blocked || ch->state != SSHRPC_CHAN_OPEN || ch->eow_rcvd ||
+		ch->close_pending)
 		return SSHRPC_OK;
 	if (ch->remote_window == 0 || ch->remote_max_packet == 0 || ch->outq_data > c->cfg.send_queue / 2)
 		return SSHRPC_OK;
@@ -215,8 +214,7 @@ int data_check_writable(sshrpc_conn *c, struct chan *ch)
 	return SSHRPC_OK;
 }
 
-static int write_common(sshrpc_conn *c, uint32_t id, bool ext, uint32_t code, const void *p, size_t n,
-	size_t *written)
+static int write_common(sshrpc_conn *c, uint32_t id, bool ext, uint32_t code, const void *p, size_t n, size_t *written)
 {
 	*written = 0;
 	struct chan *ch;
@@ -272,8 +270,7 @@ int sshrpc_chan_write(sshrpc_conn *c, uint32_t id, const void *p, size_t n, size
 	return write_common(c, id, false, 0, p, n, written);
 }
 
-int sshrpc_chan_write_ext(sshrpc_conn *c, uint32_t id, uint32_t code, const void *p, size_t n,
-	size_t *written)
+int sshrpc_chan_write_ext(sshrpc_conn *c, uint32_t id, uint32_t code, const void *p, size_t n, size_t *written)
 {
 	return write_common(c, id, true, code, p, n, written);
 }
@@ -363,7 +360,8 @@ int data_handle_window_adjust(sshrpc_conn *c, sshrpc_reader *r)
 		return rc < 0 ? rc : SSHRPC_OK;
 	if ((uint64_t)ch->remote_window + add > UINT32_MAX)
 		return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
-			"SSH_MSG_CHANNEL_WINDOW_ADJUST of %" PRIu32 " on channel %" PRIu32 " raises the window from %" PRIu32 " "
+			"SSH_MSG_CHANNEL_WINDOW_ADJUST of %" PRIu32 " on channel %" PRIu32
+			" raises the window from %" PRIu32 " "
 			"above 2^32-1 (RFC 4254 §5.2)",
 			add, recipient, ch->remote_window);
 	ch->remote_window += add;
@@ -438,11 +436,10 @@ int data_handle(sshrpc_conn *c, sshrpc_reader *r, bool extended)
 	uint32_t recipient, code = 0;
 	const uint8_t *p;
 	size_t len;
-	if (sshrpc_rd_u32(r, &recipient) != SSHRPC_OK ||
-		(extended && sshrpc_rd_u32(r, &code) != SSHRPC_OK) ||
+	if (sshrpc_rd_u32(r, &recipient) != SSHRPC_OK || (extended && sshrpc_rd_u32(r, &code) != SSHRPC_OK) ||
 		sshrpc_rd_string(r, &p, &len) != SSHRPC_OK || sshrpc_rd_end(r) != SSHRPC_OK)
-		return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
-			"malformed %s (RFC 4254 §5.2)", conn_msg_name(type));
+		return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR, "malformed %s (RFC 4254 §5.2)",
+			conn_msg_name(type));
 	struct chan *ch;
 	int rc = chan_lookup_open(c, recipient, type, &ch);
 	if (rc != SSHRPC_OK)

@@ -71,7 +71,7 @@ int global_handle(sshrpc_conn *c, sshrpc_reader *r)
 		c->no_more_sessions = true;
 		success = true;
 	} else if (server && c->cfg.allow_tcpip_forward && c->cfg.on_event != NULL &&
-		(name_is(name, name_len, "tcpip-forward") || name_is(name, name_len, "cancel-tcpip-forward"))) {
+		   (name_is(name, name_len, "tcpip-forward") || name_is(name, name_len, "cancel-tcpip-forward"))) {
 		/* RFC 4254 §7.1: the application binds (or not) and answers,
 		 * with the bound port when it chose one. */
 		if (want && greply_push(c) == NULL)
@@ -90,8 +90,8 @@ int global_handle(sshrpc_conn *c, sshrpc_reader *r)
 		/* RFC 4254 §4: "If the recipient does not recognize or support
 		 * the request, it simply responds with SSH_MSG_REQUEST_FAILURE."
 		 * keepalive@openssh.com probes land here, as in OpenSSH. */
-		conn_log(c, SSHRPC_LOG_DEBUG, "refusing global request \"%.*s\"",
-			(int)(name_len > 64 ? 64 : name_len), (const char *)name);
+		conn_log(c, SSHRPC_LOG_DEBUG, "refusing global request \"%.*s\"", (int)(name_len > 64 ? 64 : name_len),
+			(const char *)name);
 	}
 	if (!want)
 		return SSHRPC_OK;
@@ -124,8 +124,7 @@ int sshrpc_conn_global_reply(sshrpc_conn *c, bool success, const uint8_t *extra,
 	return SSHRPC_E_STATE;
 }
 
-int global_send(sshrpc_conn *c, const char *name, bool want_reply, int kind, const uint8_t *extra,
-	size_t extra_len)
+int global_send(sshrpc_conn *c, const char *name, bool want_reply, int kind, const uint8_t *extra, size_t extra_len)
 {
 	if (c->dead)
 		return SSHRPC_E_CLOSED;
@@ -152,8 +151,8 @@ int global_send(sshrpc_conn *c, const char *name, bool want_reply, int kind, con
 	return SSHRPC_OK;
 }
 
-int sshrpc_conn_global_request(sshrpc_conn *c, const char *name, bool want_reply, const uint8_t *extra,
-	size_t extra_len)
+int sshrpc_conn_global_request(
+	sshrpc_conn *c, const char *name, bool want_reply, const uint8_t *extra, size_t extra_len)
 {
 	if (name == NULL || (extra == NULL && extra_len > 0))
 		return SSHRPC_E_INVALID;

@@ -120,8 +120,8 @@ static int malformed(sshrpc_conn *c, uint32_t id, const uint8_t *name, size_t le
 
 /* Parses the request-specific fields of the requests the application
  * decides or hears about into the event. */
-static int parse_request(sshrpc_conn *c, struct chan *ch, int kind, sshrpc_reader *r,
-	sshrpc_conn_event *ev, const uint8_t *name, size_t name_len)
+static int parse_request(sshrpc_conn *c, struct chan *ch, int kind, sshrpc_reader *r, sshrpc_conn_event *ev,
+	const uint8_t *name, size_t name_len)
 {
 	const uint8_t *s = NULL, *v = NULL;
 	size_t sl = 0, vl = 0;
@@ -138,17 +138,16 @@ static int parse_request(sshrpc_conn *c, struct chan *ch, int kind, sshrpc_reade
 		break;
 	case SSHRPC_REQ_ENV:
 		ok = sshrpc_rd_string(r, &s, &sl) == SSHRPC_OK && sshrpc_rd_string(r, &v, &vl) == SSHRPC_OK &&
-			sshrpc_rd_end(r) == SSHRPC_OK;
+		     sshrpc_rd_end(r) == SSHRPC_OK;
 		break;
 	case SSHRPC_REQ_PTY: {
 		const uint8_t *modes;
 		size_t ml;
-		ok = sshrpc_rd_string(r, &s, &sl) == SSHRPC_OK &&
-			sshrpc_rd_u32(r, &ev->u.request.cols) == SSHRPC_OK &&
-			sshrpc_rd_u32(r, &ev->u.request.rows) == SSHRPC_OK &&
-			sshrpc_rd_u32(r, &ev->u.request.width_px) == SSHRPC_OK &&
-			sshrpc_rd_u32(r, &ev->u.request.height_px) == SSHRPC_OK &&
-			sshrpc_rd_string(r, &modes, &ml) == SSHRPC_OK && sshrpc_rd_end(r) == SSHRPC_OK;
+		ok = sshrpc_rd_string(r, &s, &sl) == SSHRPC_OK && sshrpc_rd_u32(r, &ev->u.request.cols) == SSHRPC_OK &&
+		     sshrpc_rd_u32(r, &ev->u.request.rows) == SSHRPC_OK &&
+		     sshrpc_rd_u32(r, &ev->u.request.width_px) == SSHRPC_OK &&
+		     sshrpc_rd_u32(r, &ev->u.request.height_px) == SSHRPC_OK &&
+		     sshrpc_rd_string(r, &modes, &ml) == SSHRPC_OK && sshrpc_rd_end(r) == SSHRPC_OK;
 		if (ok) {
 			ev->u.request.modes = modes;
 			ev->u.request.modes_len = ml;
@@ -157,9 +156,9 @@ static int parse_request(sshrpc_conn *c, struct chan *ch, int kind, sshrpc_reade
 	}
 	case SSHRPC_REQ_WINDOW_CHANGE:
 		ok = sshrpc_rd_u32(r, &ev->u.request.cols) == SSHRPC_OK &&
-			sshrpc_rd_u32(r, &ev->u.request.rows) == SSHRPC_OK &&
-			sshrpc_rd_u32(r, &ev->u.request.width_px) == SSHRPC_OK &&
-			sshrpc_rd_u32(r, &ev->u.request.height_px) == SSHRPC_OK && sshrpc_rd_end(r) == SSHRPC_OK;
+		     sshrpc_rd_u32(r, &ev->u.request.rows) == SSHRPC_OK &&
+		     sshrpc_rd_u32(r, &ev->u.request.width_px) == SSHRPC_OK &&
+		     sshrpc_rd_u32(r, &ev->u.request.height_px) == SSHRPC_OK && sshrpc_rd_end(r) == SSHRPC_OK;
 		break;
 	default:
 		break;
@@ -193,8 +192,8 @@ static bool app_decides(const sshrpc_conn *c, int kind)
 	}
 }
 
-static int exit_signal(sshrpc_conn *c, struct chan *ch, sshrpc_reader *r, bool want, const uint8_t *name,
-	size_t name_len)
+static int exit_signal(
+	sshrpc_conn *c, struct chan *ch, sshrpc_reader *r, bool want, const uint8_t *name, size_t name_len)
 {
 	const uint8_t *sig, *msg, *lang;
 	size_t sl, ml, ll;
@@ -339,8 +338,8 @@ int req_send_queued(sshrpc_conn *c, struct chan *ch, const uint8_t *body, size_t
 	return conn_end(c);
 }
 
-int sshrpc_chan_request(sshrpc_conn *c, uint32_t id, const char *name, bool want_reply,
-	const uint8_t *extra, size_t extra_len)
+int sshrpc_chan_request(
+	sshrpc_conn *c, uint32_t id, const char *name, bool want_reply, const uint8_t *extra, size_t extra_len)
 {
 	struct chan *ch;
 	int rc = chan_api(c, id, &ch);
@@ -421,8 +420,8 @@ int sshrpc_chan_env(sshrpc_conn *c, uint32_t id, const char *name, const char *v
 	return request_with(c, id, "env", want_reply, &b, rc);
 }
 
-int sshrpc_chan_pty(sshrpc_conn *c, uint32_t id, const char *term, uint32_t cols, uint32_t rows,
-	uint32_t width_px, uint32_t height_px, const uint8_t *modes, size_t modes_len, bool want_reply)
+int sshrpc_chan_pty(sshrpc_conn *c, uint32_t id, const char *term, uint32_t cols, uint32_t rows, uint32_t width_px,
+	uint32_t height_px, const uint8_t *modes, size_t modes_len, bool want_reply)
 {
 	sshrpc_buf b;
 	sshrpc_buf_init(&b, c->alloc, 0);
@@ -446,8 +445,8 @@ int sshrpc_chan_pty(sshrpc_conn *c, uint32_t id, const char *term, uint32_t cols
 	return request_with(c, id, "pty-req", want_reply, &b, rc);
 }
 
-int sshrpc_chan_window_change(sshrpc_conn *c, uint32_t id, uint32_t cols, uint32_t rows, uint32_t width_px,
-	uint32_t height_px)
+int sshrpc_chan_window_change(
+	sshrpc_conn *c, uint32_t id, uint32_t cols, uint32_t rows, uint32_t width_px, uint32_t height_px)
 {
 	uint8_t d[16];
 	sshrpc_store_be32(d, cols);
@@ -474,8 +473,7 @@ int sshrpc_chan_exit_status(sshrpc_conn *c, uint32_t id, uint32_t status)
 	return sshrpc_chan_request(c, id, "exit-status", false, d, sizeof d);
 }
 
-int sshrpc_chan_exit_signal(sshrpc_conn *c, uint32_t id, const char *signal, bool core_dumped,
-	const char *message)
+int sshrpc_chan_exit_signal(sshrpc_conn *c, uint32_t id, const char *signal, bool core_dumped, const char *message)
 {
 	sshrpc_buf b;
 	sshrpc_buf_init(&b, c->alloc, 0);

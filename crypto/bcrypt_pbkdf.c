@@ -21,12 +21,42 @@
 
 /* The 32-byte text that the bcrypt hash encrypts 64 times. */
 static const uint8_t bcrypt_magic[BCRYPT_HASHSIZE] = {
-	'O', 'x', 'y', 'c', 'h', 'r', 'o', 'm', 'a', 't', 'i', 'c', 'B', 'l', 'o', 'w',
-	'f', 'i', 's', 'h', 'S', 'w', 'a', 't', 'D', 'y', 'n', 'a', 'm', 'i', 't', 'e',
+	'O',
+	'x',
+	'y',
+	'c',
+	'h',
+	'r',
+	'o',
+	'm',
+	'a',
+	't',
+	'i',
+	'c',
+	'B',
+	'l',
+	'o',
+	'w',
+	'f',
+	'i',
+	's',
+	'h',
+	'S',
+	'w',
+	'a',
+	't',
+	'D',
+	'y',
+	'n',
+	'a',
+	'm',
+	'i',
+	't',
+	'e',
 };
 
-static void bcrypt_hash(sshrpc_bf_ctx *st, const uint8_t sha2pass[SHA512_LEN],
-	const uint8_t sha2salt[SHA512_LEN], uint8_t out[BCRYPT_HASHSIZE])
+static void bcrypt_hash(sshrpc_bf_ctx *st, const uint8_t sha2pass[SHA512_LEN], const uint8_t sha2salt[SHA512_LEN],
+	uint8_t out[BCRYPT_HASHSIZE])
 {
 	sshrpc_bf_initstate(st);
 	sshrpc_bf_expand(st, sha2salt, SHA512_LEN, sha2pass, SHA512_LEN);
@@ -49,8 +79,8 @@ static void bcrypt_hash(sshrpc_bf_ctx *st, const uint8_t sha2pass[SHA512_LEN],
 	sshrpc_wipe(cdata, sizeof cdata);
 }
 
-static int sha512(EVP_MD_CTX *md, const EVP_MD *alg, const void *p, size_t n, const void *p2, size_t n2,
-	uint8_t out[SHA512_LEN])
+static int sha512(
+	EVP_MD_CTX *md, const EVP_MD *alg, const void *p, size_t n, const void *p2, size_t n2, uint8_t out[SHA512_LEN])
 {
 	unsigned len = 0;
 	if (EVP_DigestInit_ex(md, alg, NULL) != 1 || EVP_DigestUpdate(md, p, n) != 1 ||
@@ -60,15 +90,14 @@ static int sha512(EVP_MD_CTX *md, const EVP_MD *alg, const void *p, size_t n, co
 	return SSHRPC_OK;
 }
 
-int sshrpc_bcrypt_pbkdf(const char *pass, size_t pass_len, const uint8_t *salt, size_t salt_len,
-	uint8_t *key, size_t key_len, unsigned rounds)
+int sshrpc_bcrypt_pbkdf(const char *pass, size_t pass_len, const uint8_t *salt, size_t salt_len, uint8_t *key,
+	size_t key_len, unsigned rounds)
 {
 	/* The limits of the reference implementation: at most 32 blocks of 32
 	 * bytes, and a salt up to 1 MiB. An empty passphrase or salt is refused
 	 * there too. */
-	if (rounds < 1 || pass == NULL || pass_len == 0 || salt == NULL || salt_len == 0 ||
-		salt_len > (1u << 20) || key == NULL || key_len == 0 ||
-		key_len > (size_t)BCRYPT_HASHSIZE * BCRYPT_HASHSIZE)
+	if (rounds < 1 || pass == NULL || pass_len == 0 || salt == NULL || salt_len == 0 || salt_len > (1u << 20) ||
+		key == NULL || key_len == 0 || key_len > (size_t)BCRYPT_HASHSIZE * BCRYPT_HASHSIZE)
 		return SSHRPC_E_INVALID;
 
 	EVP_MD_CTX *md = EVP_MD_CTX_new();

@@ -11,12 +11,15 @@
 
 #include "crypto/crypto_internal.h"
 
+/* clang-format off */
 static const uint32_t bf_init_p[18] = {
 	0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0,
 	0x082efa98, 0xec4e6c89, 0x452821e6, 0x38d01377, 0xbe5466cf, 0x34e90c6c,
 	0xc0ac29b7, 0xc97c50dd, 0x3f84d5b5, 0xb5470917, 0x9216d5d9, 0x8979fb1b,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const uint32_t bf_init_s[4][256] = {
 	{
 		0xd1310ba6, 0x98dfb5ac, 0x2ffd72db, 0xd01adfb7, 0xb8e1afed, 0x6a267e96,
@@ -199,6 +202,7 @@ static const uint32_t bf_init_s[4][256] = {
 		0xb74e6132, 0xce77e25b, 0x578fdfe3, 0x3ac372e6,
 	},
 };
+/* clang-format on */
 
 void sshrpc_bf_initstate(sshrpc_bf_ctx *c)
 {
@@ -297,8 +301,7 @@ void sshrpc_bf_expand0(sshrpc_bf_ctx *c, const uint8_t *key, size_t key_len)
 	}
 }
 
-void sshrpc_bf_expand(sshrpc_bf_ctx *c, const uint8_t *data, size_t data_len, const uint8_t *key,
-	size_t key_len)
+void sshrpc_bf_expand(sshrpc_bf_ctx *c, const uint8_t *data, size_t data_len, const uint8_t *key, size_t key_len)
 {
 	bf_key_into_p(c, key, key_len);
 	size_t pos = 0;

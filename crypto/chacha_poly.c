@@ -22,8 +22,8 @@ void sshrpc_chacha20_iv(uint8_t iv[16], uint64_t counter, const uint8_t nonce[8]
 		iv[8 + i] = nonce[i];
 }
 
-int sshrpc_chacha20_xor(const uint8_t key[32], uint64_t counter, const uint8_t nonce[8], const uint8_t *in,
-        uint8_t *out, size_t len)
+int sshrpc_chacha20_xor(
+	const uint8_t key[32], uint64_t counter, const uint8_t nonce[8], const uint8_t *in, uint8_t *out, size_t len)
 {
 	if (key == NULL || nonce == NULL || ((in == NULL || out == NULL) && len > 0) || len > INT_MAX)
 		return SSHRPC_E_INVALID;
@@ -31,9 +31,8 @@ int sshrpc_chacha20_xor(const uint8_t key[32], uint64_t counter, const uint8_t n
 	sshrpc_chacha20_iv(iv, counter, nonce);
 	EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, "ChaCha20", NULL);
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	int outl = 0,
-	    ok = cipher != NULL && ctx != NULL && EVP_EncryptInit_ex2(ctx, cipher, key, iv, NULL) == 1 &&
-	         (len == 0 || (EVP_EncryptUpdate(ctx, out, &outl, in, (int)len) == 1 && (size_t)outl == len));
+	int outl = 0, ok = cipher != NULL && ctx != NULL && EVP_EncryptInit_ex2(ctx, cipher, key, iv, NULL) == 1 &&
+			   (len == 0 || (EVP_EncryptUpdate(ctx, out, &outl, in, (int)len) == 1 && (size_t)outl == len));
 	EVP_CIPHER_CTX_free(ctx);
 	EVP_CIPHER_free(cipher);
 	return ok ? SSHRPC_OK : sshrpc_sym_fail();
@@ -47,8 +46,8 @@ int sshrpc_poly1305(const uint8_t key[32], const uint8_t *msg, size_t len, uint8
 	EVP_MAC_CTX *ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
 	size_t outl = 0;
 	int ok = ctx != NULL && EVP_MAC_init(ctx, key, 32, NULL) == 1 &&
-	         (len == 0 || EVP_MAC_update(ctx, msg, len) == 1) &&
-	         EVP_MAC_final(ctx, tag, &outl, 16) == 1 && outl == 16;
+		 (len == 0 || EVP_MAC_update(ctx, msg, len) == 1) && EVP_MAC_final(ctx, tag, &outl, 16) == 1 &&
+		 outl == 16;
 	EVP_MAC_CTX_free(ctx);
 	EVP_MAC_free(mac);
 	return ok ? SSHRPC_OK : sshrpc_sym_fail();

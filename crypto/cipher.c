@@ -14,43 +14,43 @@
 /* Ordered by our preference (the default offer): AEAD first, then CTR; CBC
  * is legacy, built but off unless named. */
 static const sshrpc_cipher_def cipher_table[] = {
-        {{"chacha20-poly1305@openssh.com", SSHRPC_CIPHER_CHACHAPOLY, 64, 0, 8, 16, false}, "ChaCha20"},
-        {{"aes128-gcm@openssh.com", SSHRPC_CIPHER_GCM, 16, 12, 16, 16, false}, "AES-128-GCM"},
-        {{"aes256-gcm@openssh.com", SSHRPC_CIPHER_GCM, 32, 12, 16, 16, false}, "AES-256-GCM"},
-        {{"aes128-ctr", SSHRPC_CIPHER_CTR, 16, 16, 16, 0, false}, "AES-128-CTR"},
-        {{"aes192-ctr", SSHRPC_CIPHER_CTR, 24, 16, 16, 0, false}, "AES-192-CTR"},
-        {{"aes256-ctr", SSHRPC_CIPHER_CTR, 32, 16, 16, 0, false}, "AES-256-CTR"},
+	{ { "chacha20-poly1305@openssh.com", SSHRPC_CIPHER_CHACHAPOLY, 64, 0, 8, 16, false }, "ChaCha20" },
+	{ { "aes128-gcm@openssh.com", SSHRPC_CIPHER_GCM, 16, 12, 16, 16, false }, "AES-128-GCM" },
+	{ { "aes256-gcm@openssh.com", SSHRPC_CIPHER_GCM, 32, 12, 16, 16, false }, "AES-256-GCM" },
+	{ { "aes128-ctr", SSHRPC_CIPHER_CTR, 16, 16, 16, 0, false }, "AES-128-CTR" },
+	{ { "aes192-ctr", SSHRPC_CIPHER_CTR, 24, 16, 16, 0, false }, "AES-192-CTR" },
+	{ { "aes256-ctr", SSHRPC_CIPHER_CTR, 32, 16, 16, 0, false }, "AES-256-CTR" },
 #if SSHRPC_WITH_CBC
-        {{"aes128-cbc", SSHRPC_CIPHER_CBC, 16, 16, 16, 0, true}, "AES-128-CBC"},
-        {{"aes192-cbc", SSHRPC_CIPHER_CBC, 24, 16, 16, 0, true}, "AES-192-CBC"},
-        {{"aes256-cbc", SSHRPC_CIPHER_CBC, 32, 16, 16, 0, true}, "AES-256-CBC"},
+	{ { "aes128-cbc", SSHRPC_CIPHER_CBC, 16, 16, 16, 0, true }, "AES-128-CBC" },
+	{ { "aes192-cbc", SSHRPC_CIPHER_CBC, 24, 16, 16, 0, true }, "AES-192-CBC" },
+	{ { "aes256-cbc", SSHRPC_CIPHER_CBC, 32, 16, 16, 0, true }, "AES-256-CBC" },
 #endif
 };
 
 #define CIPHER_COUNT (sizeof cipher_table / sizeof cipher_table[0])
 
 static const sshrpc_cipher_info *const cipher_list[] = {
-        &cipher_table[0].info,
-        &cipher_table[1].info,
-        &cipher_table[2].info,
-        &cipher_table[3].info,
-        &cipher_table[4].info,
-        &cipher_table[5].info,
+	&cipher_table[0].info,
+	&cipher_table[1].info,
+	&cipher_table[2].info,
+	&cipher_table[3].info,
+	&cipher_table[4].info,
+	&cipher_table[5].info,
 #if SSHRPC_WITH_CBC
-        &cipher_table[6].info,
-        &cipher_table[7].info,
-        &cipher_table[8].info,
+	&cipher_table[6].info,
+	&cipher_table[7].info,
+	&cipher_table[8].info,
 #endif
 };
 
-_Static_assert(sizeof cipher_list / sizeof cipher_list[0] == CIPHER_COUNT,
-        "cipher_list must name every cipher_table entry");
+_Static_assert(
+	sizeof cipher_list / sizeof cipher_list[0] == CIPHER_COUNT, "cipher_list must name every cipher_table entry");
 
 /* "none" (RFC 4253 §6.3) is what a direction uses before its first NEWKEYS.
  * It can be looked up by name but is never in the list, so it is never
  * offered from sshrpc_cipher_all(); block size 8 is the RFC 4253 §6 minimum
  * padding granularity. */
-static const sshrpc_cipher_def cipher_none = {{"none", SSHRPC_CIPHER_NONE, 0, 0, 8, 0, true}, NULL};
+static const sshrpc_cipher_def cipher_none = { { "none", SSHRPC_CIPHER_NONE, 0, 0, 8, 0, true }, NULL };
 
 const sshrpc_cipher_def *sshrpc_cipher_def_of(const sshrpc_cipher_info *info)
 {
@@ -102,8 +102,8 @@ static int block_init(sshrpc_cipher *c, const uint8_t *key, const uint8_t *iv)
 	return SSHRPC_OK;
 }
 
-int sshrpc_cipher_new(const sshrpc_alloc *a, const sshrpc_cipher_info *info, const uint8_t *key,
-        const uint8_t *iv, sshrpc_direction dir, sshrpc_cipher **out)
+int sshrpc_cipher_new(const sshrpc_alloc *a, const sshrpc_cipher_info *info, const uint8_t *key, const uint8_t *iv,
+	sshrpc_direction dir, sshrpc_cipher **out)
 {
 	if (out == NULL)
 		return SSHRPC_E_INVALID;

@@ -43,7 +43,7 @@ static int gcm_init(sshrpc_cipher *c, const uint8_t *key, const uint8_t *iv)
 		return sshrpc_sym_fail();
 	/* 12 bytes is GCM's default IV length, which RFC 5647 §7.1 uses. */
 	if (EVP_CipherInit_ex2(c->ctx, c->evp, key, iv, c->dir == SSHRPC_ENCRYPT, NULL) != 1 ||
-	        EVP_CIPHER_CTX_get_iv_length(c->ctx) != (int)sizeof c->gcm_iv)
+		EVP_CIPHER_CTX_get_iv_length(c->ctx) != (int)sizeof c->gcm_iv)
 		return sshrpc_sym_fail();
 	memcpy(c->gcm_iv, iv, sizeof c->gcm_iv);
 	return SSHRPC_OK;
@@ -51,7 +51,7 @@ static int gcm_init(sshrpc_cipher *c, const uint8_t *key, const uint8_t *iv)
 
 static int chachapoly_init(sshrpc_cipher *c, const uint8_t *key)
 {
-	uint8_t iv[16] = {0};
+	uint8_t iv[16] = { 0 };
 
 	c->evp = EVP_CIPHER_fetch(NULL, c->def->evp_name, NULL);
 	c->ctx = EVP_CIPHER_CTX_new();
@@ -64,7 +64,7 @@ static int chachapoly_init(sshrpc_cipher *c, const uint8_t *key)
 	 * K_1 (length only). */
 	int enc = c->dir == SSHRPC_ENCRYPT;
 	if (EVP_CipherInit_ex2(c->ctx, c->evp, key, iv, enc, NULL) != 1 ||
-	        EVP_CipherInit_ex2(c->hdr, c->evp, key + CHACHA_KEY_LEN, iv, enc, NULL) != 1)
+		EVP_CipherInit_ex2(c->hdr, c->evp, key + CHACHA_KEY_LEN, iv, enc, NULL) != 1)
 		return sshrpc_sym_fail();
 	return SSHRPC_OK;
 }
@@ -123,7 +123,7 @@ static int gcm_pass(sshrpc_cipher *c, uint8_t *pkt, size_t total)
 {
 	int outl = 0, n = (int)(total - 4);
 	if (EVP_CipherInit_ex(c->ctx, NULL, NULL, NULL, c->gcm_iv, -1) != 1 ||
-	        EVP_CipherUpdate(c->ctx, NULL, &outl, pkt, 4) != 1)
+		EVP_CipherUpdate(c->ctx, NULL, &outl, pkt, 4) != 1)
 		return SSHRPC_E_CRYPTO;
 	if (n > 0 && (EVP_CipherUpdate(c->ctx, pkt + 4, &outl, pkt + 4, n) != 1 || outl != n))
 		return SSHRPC_E_CRYPTO;
@@ -135,7 +135,7 @@ static int gcm_seal(sshrpc_cipher *c, uint8_t *pkt, size_t total, uint8_t *tag)
 	uint8_t none[16];
 	int outl = 0;
 	if (gcm_pass(c, pkt, total) != SSHRPC_OK || EVP_CipherFinal_ex(c->ctx, none, &outl) != 1 ||
-	        EVP_CIPHER_CTX_ctrl(c->ctx, EVP_CTRL_AEAD_GET_TAG, AEAD_TAG_LEN, tag) != 1)
+		EVP_CIPHER_CTX_ctrl(c->ctx, EVP_CTRL_AEAD_GET_TAG, AEAD_TAG_LEN, tag) != 1)
 		return sshrpc_sym_fail();
 	gcm_next(c);
 	return SSHRPC_OK;
@@ -147,7 +147,7 @@ static int gcm_open(sshrpc_cipher *c, uint8_t *pkt, size_t total, const uint8_t 
 	int outl = 0;
 	memcpy(expect, tag, sizeof expect);
 	if (EVP_CIPHER_CTX_ctrl(c->ctx, EVP_CTRL_AEAD_SET_TAG, AEAD_TAG_LEN, expect) != 1 ||
-	        gcm_pass(c, pkt, total) != SSHRPC_OK)
+		gcm_pass(c, pkt, total) != SSHRPC_OK)
 		return sshrpc_sym_fail();
 	/* libcrypto decrypts before it checks the tag (in constant time, in
 	 * Final). On a mismatch the same keystream is applied once more, so the
@@ -181,8 +181,8 @@ static int chacha_poly_key(sshrpc_cipher *c, uint32_t seqnr)
 	chacha_nonce(nonce, seqnr);
 	sshrpc_chacha20_iv(iv, 0, nonce);
 	ok = EVP_CipherInit_ex(c->ctx, NULL, NULL, NULL, iv, -1) == 1 &&
-	     EVP_CipherUpdate(c->ctx, block, &outl, zero_block, sizeof block) == 1 &&
-	     outl == (int)sizeof block && EVP_MAC_init(c->poly, block, POLY_KEY_LEN, NULL) == 1;
+	     EVP_CipherUpdate(c->ctx, block, &outl, zero_block, sizeof block) == 1 && outl == (int)sizeof block &&
+	     EVP_MAC_init(c->poly, block, POLY_KEY_LEN, NULL) == 1;
 	OPENSSL_cleanse(block, sizeof block);
 	return ok ? SSHRPC_OK : SSHRPC_E_CRYPTO;
 }
@@ -190,8 +190,8 @@ static int chacha_poly_key(sshrpc_cipher *c, uint32_t seqnr)
 static int chacha_tag(sshrpc_cipher *c, const uint8_t *pkt, size_t total, uint8_t tag[AEAD_TAG_LEN])
 {
 	size_t outl = 0;
-	if (EVP_MAC_update(c->poly, pkt, total) != 1 ||
-	        EVP_MAC_final(c->poly, tag, &outl, AEAD_TAG_LEN) != 1 || outl != AEAD_TAG_LEN)
+	if (EVP_MAC_update(c->poly, pkt, total) != 1 || EVP_MAC_final(c->poly, tag, &outl, AEAD_TAG_LEN) != 1 ||
+		outl != AEAD_TAG_LEN)
 		return SSHRPC_E_CRYPTO;
 	return SSHRPC_OK;
 }
@@ -204,7 +204,7 @@ static int chacha_length_crypt(sshrpc_cipher *c, uint32_t seqnr, const uint8_t i
 	chacha_nonce(nonce, seqnr);
 	sshrpc_chacha20_iv(iv, 0, nonce);
 	if (EVP_CipherInit_ex(c->hdr, NULL, NULL, NULL, iv, -1) != 1 ||
-	        EVP_CipherUpdate(c->hdr, out, &outl, in, 4) != 1 || outl != 4)
+		EVP_CipherUpdate(c->hdr, out, &outl, in, 4) != 1 || outl != 4)
 		return SSHRPC_E_CRYPTO;
 	return SSHRPC_OK;
 }

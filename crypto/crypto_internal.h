@@ -37,10 +37,10 @@ struct sshrpc_key {
 /* Per key type: SSH names, the OpenSSL group for ECDSA, the hash. */
 typedef struct sshrpc_key_info {
 	sshrpc_key_type type;
-	const char *name;      /* key type in blobs */
-	const char *curve;     /* RFC 5656 §6.1 curve identifier, ECDSA only */
-	const char *group;     /* OpenSSL group name, ECDSA only */
-	size_t field_len;      /* bytes of a field element, ECDSA only */
+	const char *name;  /* key type in blobs */
+	const char *curve; /* RFC 5656 §6.1 curve identifier, ECDSA only */
+	const char *group; /* OpenSSL group name, ECDSA only */
+	size_t field_len;  /* bytes of a field element, ECDSA only */
 } sshrpc_key_info;
 
 const sshrpc_key_info *sshrpc_key_info_get(sshrpc_key_type t);
@@ -48,8 +48,8 @@ const sshrpc_key_info *sshrpc_key_info_get(sshrpc_key_type t);
 /* Wraps a key made by OpenSSL (generated, decoded from PEM, built from
  * components): takes ownership of pkey even on failure, fills bits and the
  * public blob. */
-SSHRPC_MUST_USE int sshrpc_key_wrap(const sshrpc_alloc *a, sshrpc_key_type t, EVP_PKEY *pkey, bool priv,
-	sshrpc_key **out);
+SSHRPC_MUST_USE int sshrpc_key_wrap(
+	const sshrpc_alloc *a, sshrpc_key_type t, EVP_PKEY *pkey, bool priv, sshrpc_key **out);
 
 /* The key type of an EVP_PKEY we support, SSHRPC_KEY_UNKNOWN otherwise
  * (DSA, P-224, X25519, explicit curve parameters, ...). */
@@ -60,8 +60,8 @@ sshrpc_key_type sshrpc_key_type_of_pkey(EVP_PKEY *pkey);
 /* Test hook for the RFC 7748 vectors: an X25519 key from a fixed private
  * scalar (32 bytes, clamped by X25519 itself); pub gets its 32-byte public
  * value. */
-SSHRPC_MUST_USE int sshrpc_kex_x25519_from_private(const sshrpc_alloc *a, const uint8_t priv[32],
-	sshrpc_kex_key **out, uint8_t pub[32]);
+SSHRPC_MUST_USE int sshrpc_kex_x25519_from_private(
+	const sshrpc_alloc *a, const uint8_t priv[32], sshrpc_kex_key **out, uint8_t pub[32]);
 
 /* Bits of private exponent for a finite-field group of pbits: twice the
  * modulus's security strength (RFC 4419 §6.2, NIST SP 800-57 Table 2),
@@ -82,8 +82,7 @@ void sshrpc_bf_initstate(sshrpc_bf_ctx *c);
 void sshrpc_bf_expand0(sshrpc_bf_ctx *c, const uint8_t *key, size_t key_len);
 /* eksblowfish's salted key schedule: as expand0, but each block encrypted
  * is first XORed with the next 8 bytes of the cycled data. */
-void sshrpc_bf_expand(sshrpc_bf_ctx *c, const uint8_t *data, size_t data_len, const uint8_t *key,
-	size_t key_len);
+void sshrpc_bf_expand(sshrpc_bf_ctx *c, const uint8_t *data, size_t data_len, const uint8_t *key, size_t key_len);
 void sshrpc_bf_encipher(const sshrpc_bf_ctx *c, uint32_t *l, uint32_t *r);
 void sshrpc_bf_decipher(const sshrpc_bf_ctx *c, uint32_t *l, uint32_t *r);
 /* Classic Blowfish with a 1..72 byte key, 8-byte blocks big-endian, for

@@ -6,8 +6,8 @@
 
 #include "sshrpc/crypto.h"
 
-int sshrpc_aes_gcm_oneshot(const uint8_t *key, size_t key_len, const uint8_t iv[12], const uint8_t *aad,
-	size_t aad_len, uint8_t *buf, size_t len, uint8_t tag[16], sshrpc_direction dir)
+int sshrpc_aes_gcm_oneshot(const uint8_t *key, size_t key_len, const uint8_t iv[12], const uint8_t *aad, size_t aad_len,
+	uint8_t *buf, size_t len, uint8_t tag[16], sshrpc_direction dir)
 {
 	const EVP_CIPHER *c = key_len == 16 ? EVP_aes_128_gcm() : key_len == 32 ? EVP_aes_256_gcm() : NULL;
 	if (c == NULL || len > INT32_MAX || aad_len > INT32_MAX)

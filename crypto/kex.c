@@ -26,7 +26,7 @@ struct sshrpc_kex_key {
 	const sshrpc_alloc *alloc;
 	sshrpc_kex_group group;
 	EVP_PKEY *pkey;
-	size_t plen;            /* DH: bytes of the modulus */
+	size_t plen;		      /* DH: bytes of the modulus */
 	uint8_t pm1[DH_MAX_BITS / 8]; /* DH: p - 1, big-endian, plen bytes */
 };
 
@@ -227,8 +227,8 @@ static int public_value(const sshrpc_kex_key *k, uint8_t *pub, size_t cap, size_
 	return SSHRPC_OK;
 }
 
-int sshrpc_kex_keygen(const sshrpc_alloc *a, sshrpc_kex_group g, const uint8_t *p, size_t plen,
-	const uint8_t *gen, size_t glen, sshrpc_kex_key **out, uint8_t *pub, size_t cap, size_t *pub_len)
+int sshrpc_kex_keygen(const sshrpc_alloc *a, sshrpc_kex_group g, const uint8_t *p, size_t plen, const uint8_t *gen,
+	size_t glen, sshrpc_kex_key **out, uint8_t *pub, size_t cap, size_t *pub_len)
 {
 	*out = NULL;
 	*pub_len = 0;
@@ -248,8 +248,7 @@ int sshrpc_kex_keygen(const sshrpc_alloc *a, sshrpc_kex_group g, const uint8_t *
 	return SSHRPC_OK;
 }
 
-int sshrpc_kex_x25519_from_private(const sshrpc_alloc *a, const uint8_t priv[32], sshrpc_kex_key **out,
-	uint8_t pub[32])
+int sshrpc_kex_x25519_from_private(const sshrpc_alloc *a, const uint8_t priv[32], sshrpc_kex_key **out, uint8_t pub[32])
 {
 	*out = NULL;
 	if (a == NULL)
@@ -345,8 +344,8 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return acc == 0;
 }
 
-int sshrpc_kex_derive(sshrpc_kex_key *k, const uint8_t *peer, size_t peer_len, uint8_t *secret, size_t cap,
-	size_t *secret_len)
+int sshrpc_kex_derive(
+	sshrpc_kex_key *k, const uint8_t *peer, size_t peer_len, uint8_t *secret, size_t cap, size_t *secret_len)
 {
 	*secret_len = 0;
 	if (k == NULL || k->pkey == NULL || peer == NULL)

@@ -80,10 +80,14 @@ sshrpc_key_type sshrpc_key_type_of_pkey(EVP_PKEY *pkey)
 		if (nid == NID_undef)
 			nid = EC_curve_nist2nid(group);
 		switch (nid) {
-		case NID_X9_62_prime256v1: return SSHRPC_KEY_ECDSA_P256;
-		case NID_secp384r1: return SSHRPC_KEY_ECDSA_P384;
-		case NID_secp521r1: return SSHRPC_KEY_ECDSA_P521;
-		default: return SSHRPC_KEY_UNKNOWN;
+		case NID_X9_62_prime256v1:
+			return SSHRPC_KEY_ECDSA_P256;
+		case NID_secp384r1:
+			return SSHRPC_KEY_ECDSA_P384;
+		case NID_secp521r1:
+			return SSHRPC_KEY_ECDSA_P521;
+		default:
+			return SSHRPC_KEY_UNKNOWN;
 		}
 	}
 	return SSHRPC_KEY_UNKNOWN;
@@ -275,11 +279,16 @@ static int build_blob(sshrpc_key *k)
 static unsigned pkey_bits(sshrpc_key_type t, EVP_PKEY *pkey)
 {
 	switch (t) {
-	case SSHRPC_KEY_ED25519: return 256;
-	case SSHRPC_KEY_ECDSA_P256: return 256;
-	case SSHRPC_KEY_ECDSA_P384: return 384;
-	case SSHRPC_KEY_ECDSA_P521: return 521;
-	default: return (unsigned)EVP_PKEY_get_bits(pkey);
+	case SSHRPC_KEY_ED25519:
+		return 256;
+	case SSHRPC_KEY_ECDSA_P256:
+		return 256;
+	case SSHRPC_KEY_ECDSA_P384:
+		return 384;
+	case SSHRPC_KEY_ECDSA_P521:
+		return 521;
+	default:
+		return (unsigned)EVP_PKEY_get_bits(pkey);
 	}
 }
 
@@ -419,7 +428,7 @@ unsigned sshrpc_key_bits(const sshrpc_key *k)
 bool sshrpc_key_equal_public(const sshrpc_key *a, const sshrpc_key *b)
 {
 	return a != NULL && b != NULL && a->type == b->type && a->blob_len == b->blob_len &&
-		memcmp(a->blob, b->blob, a->blob_len) == 0;
+	       memcmp(a->blob, b->blob, a->blob_len) == 0;
 }
 
 int sshrpc_key_generate(const sshrpc_alloc *a, sshrpc_key_type t, unsigned bits, sshrpc_key **out)
@@ -627,8 +636,9 @@ int sshrpc_key_to_private(const sshrpc_key *k, sshrpc_buf *out)
 	case SSHRPC_KEY_ED25519: {
 		uint8_t sk[2 * ED25519_LEN];
 		size_t n = ED25519_LEN, m = ED25519_LEN;
-		if (rc == SSHRPC_OK && (EVP_PKEY_get_raw_private_key(k->pkey, sk, &n) != 1 || n != ED25519_LEN ||
-			EVP_PKEY_get_raw_public_key(k->pkey, sk + ED25519_LEN, &m) != 1 || m != ED25519_LEN))
+		if (rc == SSHRPC_OK &&
+			(EVP_PKEY_get_raw_private_key(k->pkey, sk, &n) != 1 || n != ED25519_LEN ||
+				EVP_PKEY_get_raw_public_key(k->pkey, sk + ED25519_LEN, &m) != 1 || m != ED25519_LEN))
 			rc = SSHRPC_E_CRYPTO;
 		if (rc == SSHRPC_OK)
 			rc = sshrpc_buf_put_string(out, sk + ED25519_LEN, ED25519_LEN);

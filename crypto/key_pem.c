@@ -75,8 +75,7 @@ static size_t private_key_block(const uint8_t *pem, size_t len)
 	return len;
 }
 
-int sshrpc_key_from_pem(const sshrpc_alloc *a, const uint8_t *pem, size_t len, const char *passphrase,
-	sshrpc_key **out)
+int sshrpc_key_from_pem(const sshrpc_alloc *a, const uint8_t *pem, size_t len, const char *passphrase, sshrpc_key **out)
 {
 	*out = NULL;
 	if (pem == NULL || len == 0)
@@ -89,12 +88,11 @@ int sshrpc_key_from_pem(const sshrpc_alloc *a, const uint8_t *pem, size_t len, c
 	/* Encrypted: the PKCS#8 label, or RFC 1421's header on a PKCS#1 or
 	 * SEC1 key. */
 	bool encrypted = contains(pem, len, "-----BEGIN ENCRYPTED PRIVATE KEY-----") ||
-		contains(pem, len, "Proc-Type: 4,ENCRYPTED");
+			 contains(pem, len, "Proc-Type: 4,ENCRYPTED");
 
 	EVP_PKEY *pkey = NULL;
 	pass_state ps = { passphrase, false };
-	OSSL_DECODER_CTX *dctx =
-		OSSL_DECODER_CTX_new_for_pkey(&pkey, "PEM", NULL, NULL, EVP_PKEY_KEYPAIR, NULL, NULL);
+	OSSL_DECODER_CTX *dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "PEM", NULL, NULL, EVP_PKEY_KEYPAIR, NULL, NULL);
 	if (dctx == NULL)
 		return SSHRPC_E_NOMEM;
 	int rc = SSHRPC_OK;
@@ -123,8 +121,8 @@ int sshrpc_key_from_pem(const sshrpc_alloc *a, const uint8_t *pem, size_t len, c
 		EVP_PKEY_free(pkey);
 		return SSHRPC_E_UNSUPPORTED;
 	}
-	if (t == SSHRPC_KEY_RSA && (EVP_PKEY_get_bits(pkey) < SSHRPC_RSA_MIN_BITS ||
-		EVP_PKEY_get_bits(pkey) > SSHRPC_RSA_MAX_BITS)) {
+	if (t == SSHRPC_KEY_RSA &&
+		(EVP_PKEY_get_bits(pkey) < SSHRPC_RSA_MIN_BITS || EVP_PKEY_get_bits(pkey) > SSHRPC_RSA_MAX_BITS)) {
 		EVP_PKEY_free(pkey);
 		return SSHRPC_E_UNSUPPORTED;
 	}

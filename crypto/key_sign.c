@@ -163,15 +163,14 @@ out:
 }
 
 /* DER for libcrypto from the SSH r, s (each an mpint inside the blob). */
-static int ecdsa_ssh_to_der(sshrpc_key_type t, const uint8_t *blob, size_t blob_len, uint8_t *der,
-	size_t *der_len)
+static int ecdsa_ssh_to_der(sshrpc_key_type t, const uint8_t *blob, size_t blob_len, uint8_t *der, size_t *der_len)
 {
 	sshrpc_reader r;
 	const uint8_t *rp, *sp;
 	size_t rl, sl;
 	sshrpc_rd_init(&r, blob, blob_len);
-	if (sshrpc_rd_mpint_unsigned(&r, &rp, &rl) != SSHRPC_OK || sshrpc_rd_mpint_unsigned(&r, &sp, &sl) != SSHRPC_OK ||
-		sshrpc_rd_end(&r) != SSHRPC_OK)
+	if (sshrpc_rd_mpint_unsigned(&r, &rp, &rl) != SSHRPC_OK ||
+		sshrpc_rd_mpint_unsigned(&r, &sp, &sl) != SSHRPC_OK || sshrpc_rd_end(&r) != SSHRPC_OK)
 		return SSHRPC_E_INVALID;
 	const sshrpc_key_info *ki = sshrpc_key_info_get(t);
 	if (ki == NULL)

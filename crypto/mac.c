@@ -39,26 +39,26 @@
 
 /* Our order of preference: encrypt-then-MAC first; SHA-1 is legacy. */
 static const sshrpc_mac_info mac_table[] = {
-        {"hmac-sha2-256-etm@openssh.com", SSHRPC_HASH_SHA256, 32, 32, true, false},
-        {"hmac-sha2-512-etm@openssh.com", SSHRPC_HASH_SHA512, 64, 64, true, false},
-        {"hmac-sha2-256", SSHRPC_HASH_SHA256, 32, 32, false, false},
-        {"hmac-sha2-512", SSHRPC_HASH_SHA512, 64, 64, false, false},
+	{ "hmac-sha2-256-etm@openssh.com", SSHRPC_HASH_SHA256, 32, 32, true, false },
+	{ "hmac-sha2-512-etm@openssh.com", SSHRPC_HASH_SHA512, 64, 64, true, false },
+	{ "hmac-sha2-256", SSHRPC_HASH_SHA256, 32, 32, false, false },
+	{ "hmac-sha2-512", SSHRPC_HASH_SHA512, 64, 64, false, false },
 #if SSHRPC_WITH_LEGACY
-        {"hmac-sha1-etm@openssh.com", SSHRPC_HASH_SHA1, 20, 20, true, true},
-        {"hmac-sha1", SSHRPC_HASH_SHA1, 20, 20, false, true},
+	{ "hmac-sha1-etm@openssh.com", SSHRPC_HASH_SHA1, 20, 20, true, true },
+	{ "hmac-sha1", SSHRPC_HASH_SHA1, 20, 20, false, true },
 #endif
 };
 
 #define MAC_COUNT (sizeof mac_table / sizeof mac_table[0])
 
 static const sshrpc_mac_info *const mac_list[] = {
-        &mac_table[0],
-        &mac_table[1],
-        &mac_table[2],
-        &mac_table[3],
+	&mac_table[0],
+	&mac_table[1],
+	&mac_table[2],
+	&mac_table[3],
 #if SSHRPC_WITH_LEGACY
-        &mac_table[4],
-        &mac_table[5],
+	&mac_table[4],
+	&mac_table[5],
 #endif
 };
 
@@ -188,8 +188,7 @@ static int mac_key(sshrpc_mac *m, const uint8_t *key)
 	return SSHRPC_OK;
 }
 
-static int mac_run(
-        sshrpc_mac *m, const uint8_t seq[4], const uint8_t *data, size_t len, uint8_t out[SSHRPC_HASH_MAX])
+static int mac_run(sshrpc_mac *m, const uint8_t seq[4], const uint8_t *data, size_t len, uint8_t out[SSHRPC_HASH_MAX])
 {
 	sshrpc_hash_alg alg = m->info->hash;
 	uint8_t ih[SSHRPC_HASH_MAX];
@@ -222,8 +221,8 @@ struct sshrpc_mac {
 static int mac_key(sshrpc_mac *m, const uint8_t *key)
 {
 	OSSL_PARAM params[2];
-	params[0] = OSSL_PARAM_construct_utf8_string(
-	        OSSL_MAC_PARAM_DIGEST, (char *)sshrpc_sym_md_name(m->info->hash), 0);
+	params[0] =
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)sshrpc_sym_md_name(m->info->hash), 0);
 	params[1] = OSSL_PARAM_construct_end();
 	m->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	m->ctx = m->mac != NULL ? EVP_MAC_CTX_new(m->mac) : NULL;
@@ -232,14 +231,13 @@ static int mac_key(sshrpc_mac *m, const uint8_t *key)
 	return SSHRPC_OK;
 }
 
-static int mac_run(
-        sshrpc_mac *m, const uint8_t seq[4], const uint8_t *data, size_t len, uint8_t out[SSHRPC_HASH_MAX])
+static int mac_run(sshrpc_mac *m, const uint8_t seq[4], const uint8_t *data, size_t len, uint8_t out[SSHRPC_HASH_MAX])
 {
 	size_t outl = 0;
 	/* A NULL key re-uses the one given at creation. */
 	if (EVP_MAC_init(m->ctx, NULL, 0, NULL) != 1 || EVP_MAC_update(m->ctx, seq, 4) != 1 ||
-	        (len > 0 && EVP_MAC_update(m->ctx, data, len) != 1) ||
-	        EVP_MAC_final(m->ctx, out, &outl, SSHRPC_HASH_MAX) != 1)
+		(len > 0 && EVP_MAC_update(m->ctx, data, len) != 1) ||
+		EVP_MAC_final(m->ctx, out, &outl, SSHRPC_HASH_MAX) != 1)
 		return sshrpc_sym_fail();
 	return SSHRPC_OK;
 }
@@ -286,14 +284,12 @@ void sshrpc_mac_free(sshrpc_mac *m)
 	sshrpc_free_secret(m->a, m, sizeof *m);
 }
 
-static int mac_packet(
-        sshrpc_mac *m, uint32_t seqnr, const uint8_t *data, size_t len, uint8_t full[SSHRPC_HASH_MAX])
+static int mac_packet(sshrpc_mac *m, uint32_t seqnr, const uint8_t *data, size_t len, uint8_t full[SSHRPC_HASH_MAX])
 {
 	if (m == NULL || (data == NULL && len > 0))
 		return SSHRPC_E_INVALID;
 	/* RFC 4253 §6.4: mac = MAC(key, uint32 sequence_number || packet). */
-	uint8_t seq[4] = {
-	        (uint8_t)(seqnr >> 24), (uint8_t)(seqnr >> 16), (uint8_t)(seqnr >> 8), (uint8_t)seqnr};
+	uint8_t seq[4] = { (uint8_t)(seqnr >> 24), (uint8_t)(seqnr >> 16), (uint8_t)(seqnr >> 8), (uint8_t)seqnr };
 	return mac_run(m, seq, data, len, full);
 }
 
@@ -319,8 +315,7 @@ int sshrpc_mac_verify(sshrpc_mac *m, uint32_t seqnr, const uint8_t *data, size_t
 	return CRYPTO_memcmp(full, tag, m->info->out_len) == 0 ? SSHRPC_OK : SSHRPC_E_MAC;
 }
 
-int sshrpc_hmac(
-        sshrpc_hash_alg alg, const void *key, size_t key_len, const void *data, size_t len, uint8_t *out)
+int sshrpc_hmac(sshrpc_hash_alg alg, const void *key, size_t key_len, const void *data, size_t len, uint8_t *out)
 {
 	const char *md = sshrpc_sym_md_name(alg);
 	static const uint8_t empty[1];
@@ -330,9 +325,9 @@ int sshrpc_hmac(
 		return SSHRPC_E_UNSUPPORTED;
 	if (out == NULL || (key == NULL && key_len > 0) || (data == NULL && len > 0))
 		return SSHRPC_E_INVALID;
-	if (EVP_Q_mac(NULL, "HMAC", NULL, md, NULL, key_len > 0 ? key : empty, key_len,
-	            len > 0 ? data : empty, len, out, sshrpc_hash_len(alg), &outl) == NULL ||
-	        outl != sshrpc_hash_len(alg))
+	if (EVP_Q_mac(NULL, "HMAC", NULL, md, NULL, key_len > 0 ? key : empty, key_len, len > 0 ? data : empty, len,
+		    out, sshrpc_hash_len(alg), &outl) == NULL ||
+		outl != sshrpc_hash_len(alg))
 		return sshrpc_sym_fail();
 	return SSHRPC_OK;
 }

@@ -52,8 +52,8 @@ void sshrpc_chacha20_iv(uint8_t iv[16], uint64_t counter, const uint8_t nonce[8]
 
 /* One-shot ChaCha20 in that 64/64 layout (tests, known-answer vectors):
  * out = in XOR keystream(key, nonce) starting at block counter. */
-int sshrpc_chacha20_xor(const uint8_t key[32], uint64_t counter, const uint8_t nonce[8], const uint8_t *in,
-        uint8_t *out, size_t len);
+int sshrpc_chacha20_xor(
+	const uint8_t key[32], uint64_t counter, const uint8_t nonce[8], const uint8_t *in, uint8_t *out, size_t len);
 
 /* One-shot Poly1305 (tests, known-answer vectors). */
 int sshrpc_poly1305(const uint8_t key[32], const uint8_t *msg, size_t len, uint8_t tag[16]);

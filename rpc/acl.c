@@ -16,7 +16,7 @@
 
 struct pattern {
 	bool deny;
-	char *module;   /* NULL: any */
+	char *module;	/* NULL: any */
 	char *function; /* NULL: any */
 	size_t mlen, flen;
 	int arity; /* -1: any */
@@ -96,8 +96,8 @@ static int pat_atom(struct pat_parser *pp, char **out, size_t *len)
 	} else {
 		while (pp->pos < pp->n) {
 			unsigned char c = (unsigned char)pp->s[pp->pos];
-			bool ok = (c >= 'a' && c <= 'z') || (o > 0 && ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-								   c == '_' || c == '@'));
+			bool ok = (c >= 'a' && c <= 'z') ||
+				  (o > 0 && ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '@'));
 			if (!ok)
 				break;
 			if (o + 1 >= sizeof buf)
@@ -233,8 +233,8 @@ int sshrpc_rpc_acl_deny(sshrpc_rpc_acl *acl, const char *patterns, size_t len, s
 	return add_list(acl, true, patterns, len, err);
 }
 
-int sshrpc_rpc_acl_from_options(const sshrpc_alloc *a, const char *allow, const char *deny, sshrpc_rpc_acl **out,
-	sshrpc_err *err)
+int sshrpc_rpc_acl_from_options(
+	const sshrpc_alloc *a, const char *allow, const char *deny, sshrpc_rpc_acl **out, sshrpc_err *err)
 {
 	*out = NULL;
 	if (allow == NULL && deny == NULL)
@@ -264,8 +264,8 @@ static bool matches(const struct pattern *p, const char *m, size_t ml, const cha
 	return p->arity < 0 || (unsigned)p->arity == arity;
 }
 
-bool sshrpc_rpc_acl_permits(const sshrpc_rpc_acl *acl, const char *module, size_t mlen, const char *function,
-	size_t flen, unsigned arity)
+bool sshrpc_rpc_acl_permits(
+	const sshrpc_rpc_acl *acl, const char *module, size_t mlen, const char *function, size_t flen, unsigned arity)
 {
 	if (acl == NULL)
 		return true;

@@ -92,18 +92,30 @@ static int rd_u16(sshrpc_reader *r, uint16_t *v)
 static const char *tag_name(unsigned tag)
 {
 	switch (tag) {
-	case 88: return "NEW_PID_EXT (88): pids";
-	case 103: return "PID_EXT (103): pids";
-	case 89: return "NEW_PORT_EXT (89): ports";
-	case 102: return "PORT_EXT (102): ports";
-	case 120: return "V4_PORT_EXT (120): ports";
-	case 90: return "NEWER_REFERENCE_EXT (90): references";
-	case 101: return "REFERENCE_EXT (101): references";
-	case 114: return "NEW_REFERENCE_EXT (114): references";
-	case 112: return "NEW_FUN_EXT (112): funs";
-	case 117: return "FUN_EXT (117): funs";
-	case 113: return "EXPORT_EXT (113): funs";
-	default: return NULL;
+	case 88:
+		return "NEW_PID_EXT (88): pids";
+	case 103:
+		return "PID_EXT (103): pids";
+	case 89:
+		return "NEW_PORT_EXT (89): ports";
+	case 102:
+		return "PORT_EXT (102): ports";
+	case 120:
+		return "V4_PORT_EXT (120): ports";
+	case 90:
+		return "NEWER_REFERENCE_EXT (90): references";
+	case 101:
+		return "REFERENCE_EXT (101): references";
+	case 114:
+		return "NEW_REFERENCE_EXT (114): references";
+	case 112:
+		return "NEW_FUN_EXT (112): funs";
+	case 117:
+		return "FUN_EXT (117): funs";
+	case 113:
+		return "EXPORT_EXT (113): funs";
+	default:
+		return NULL;
 	}
 }
 
@@ -420,8 +432,8 @@ static const uint8_t *keep(struct dec *d, const uint8_t *p, size_t n)
 /* Builds the term at r into *t. A compound gets its slots (from *next) and
  * is returned in *open for its children to be read into. *again is set for
  * LIST_EXT of length 0, whose tail is read into the same slot. */
-static int build_one(struct dec *d, sshrpc_reader *r, sshrpc_term *t, sshrpc_term *slots, size_t *next,
-	bool *open, bool *again)
+static int build_one(
+	struct dec *d, sshrpc_reader *r, sshrpc_term *t, sshrpc_term *slots, size_t *next, bool *open, bool *again)
 {
 	uint8_t tag;
 	const uint8_t *p;
@@ -627,8 +639,9 @@ static int build(struct dec *d, const uint8_t *p, size_t n, sshrpc_term *slots)
 			if (f == NULL)
 				break;
 			f->node = dst;
-			f->n = dst->type == SSHRPC_TERM_LIST ? dst->len + 1
-			       : dst->type == SSHRPC_TERM_MAP ? 2 * dst->len : dst->len;
+			f->n = dst->type == SSHRPC_TERM_LIST  ? dst->len + 1
+			       : dst->type == SSHRPC_TERM_MAP ? 2 * dst->len
+							      : dst->len;
 			dst = &dst->v.elems[0];
 			f->i = 1;
 			continue;
@@ -698,8 +711,7 @@ static int fixup(struct dec *d, sshrpc_term *slots, size_t n)
 	 * slots downwards finishes every subterm before the term holding it. */
 	for (size_t i = n; i-- > 0;) {
 		sshrpc_term *t = &slots[i];
-		if (t->type == SSHRPC_TERM_LIST && t->reserved == 0 &&
-			t->v.elems[t->len].type == SSHRPC_TERM_LIST) {
+		if (t->type == SSHRPC_TERM_LIST && t->reserved == 0 && t->v.elems[t->len].type == SSHRPC_TERM_LIST) {
 			int rc = join_chain(d, t);
 			if (rc != SSHRPC_OK)
 				return rc;
@@ -713,8 +725,8 @@ static int fixup(struct dec *d, sshrpc_term *slots, size_t n)
 			if (rc == SSHRPC_E_INVALID)
 				return sshrpc_err_set(d->err, rc, 0, "ETF: MAP_EXT with a duplicate key");
 			if (rc != SSHRPC_OK)
-				return sshrpc_err_set(d->err, rc, 0, "ETF: map keys cannot be compared (%s)",
-					sshrpc_strerror(rc));
+				return sshrpc_err_set(
+					d->err, rc, 0, "ETF: map keys cannot be compared (%s)", sshrpc_strerror(rc));
 		}
 	}
 	for (size_t i = 0; i < n; i++)
@@ -827,8 +839,8 @@ static int decode_body(struct dec *d, const uint8_t *p, size_t n, sshrpc_term *o
 	return SSHRPC_OK;
 }
 
-int sshrpc_etf_decode(sshrpc_heap *h, const uint8_t *p, size_t len, unsigned flags,
-	const sshrpc_etf_limits *limits, sshrpc_term *out, size_t *used, sshrpc_err *err)
+int sshrpc_etf_decode(sshrpc_heap *h, const uint8_t *p, size_t len, unsigned flags, const sshrpc_etf_limits *limits,
+	sshrpc_term *out, size_t *used, sshrpc_err *err)
 {
 	struct dec d;
 	memset(&d, 0, sizeof d);

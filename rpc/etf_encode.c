@@ -114,8 +114,7 @@ static int enc_atom(struct enc *e, const sshrpc_term *t)
 {
 	size_t chars;
 	if (!rpc_utf8_check(t->v.bytes, t->len, &chars) || chars > RPC_ATOM_MAX_CHARS)
-		return sshrpc_err_set(e->err, SSHRPC_E_INVALID, 0,
-			"ETF: atom is not UTF-8 of at most 255 characters");
+		return sshrpc_err_set(e->err, SSHRPC_E_INVALID, 0, "ETF: atom is not UTF-8 of at most 255 characters");
 	sshrpc_buf *b = e->out;
 	if (!(e->flags & SSHRPC_ETF_MINOR_2)) {
 		/* Latin-1 if every character is below 256 */
@@ -207,8 +206,7 @@ static int enc_one(struct enc *e, const sshrpc_term *t, size_t *kids)
 			return sshrpc_buf_put(b, t->v.bytes, t->len);
 		/* unused low bits are written as zero */
 		rc = sshrpc_buf_put(b, t->v.bytes, t->len - 1);
-		return rc != SSHRPC_OK ? rc
-				       : sshrpc_buf_put_u8(b, t->v.bytes[t->len - 1] & (uint8_t)(0xff << t->aux));
+		return rc != SSHRPC_OK ? rc : sshrpc_buf_put_u8(b, t->v.bytes[t->len - 1] & (uint8_t)(0xff << t->aux));
 	}
 	case SSHRPC_TERM_NIL:
 		return sshrpc_buf_put_u8(b, 106);
@@ -240,8 +238,8 @@ static int enc_one(struct enc *e, const sshrpc_term *t, size_t *kids)
 		*kids = 2 * (size_t)t->len;
 		return put_tag_u32(b, 116, t->len);
 	default:
-		return sshrpc_err_set(e->err, SSHRPC_E_INVALID, 0,
-			"ETF: cannot encode an INVALID term (a constructor failed)");
+		return sshrpc_err_set(
+			e->err, SSHRPC_E_INVALID, 0, "ETF: cannot encode an INVALID term (a constructor failed)");
 	}
 }
 

@@ -40,7 +40,8 @@ static int grow(sshrpc_frame_rd *f, size_t need)
 		ncap *= 2;
 	if (ncap > f->msg_len)
 		ncap = f->msg_len;
-	uint8_t *p = f->msg == NULL ? sshrpc_malloc(f->alloc, ncap) : sshrpc_realloc(f->alloc, f->msg, f->msg_cap, ncap);
+	uint8_t *p =
+		f->msg == NULL ? sshrpc_malloc(f->alloc, ncap) : sshrpc_realloc(f->alloc, f->msg, f->msg_cap, ncap);
 	if (p == NULL)
 		return SSHRPC_E_NOMEM;
 	f->msg = p;
@@ -83,7 +84,8 @@ int sshrpc_frame_rd_feed(sshrpc_frame_rd *f, const uint8_t *p, size_t n, size_t 
 			int rc = grow(f, f->msg_have + k);
 			if (rc != SSHRPC_OK) {
 				*used = off;
-				return sshrpc_err_set(err, rc, 0, "rpc: no memory for a message of %zu bytes", f->msg_len);
+				return sshrpc_err_set(
+					err, rc, 0, "rpc: no memory for a message of %zu bytes", f->msg_len);
 			}
 			memcpy(f->msg + f->msg_have, p + off, k);
 			f->msg_have += k;
@@ -119,8 +121,8 @@ size_t sshrpc_frame_rd_partial(const sshrpc_frame_rd *f)
 	return f->hdr_have + (f->in_body ? f->msg_have : 0);
 }
 
-int sshrpc_frame_write(sshrpc_buf *out, const sshrpc_term *t, const sshrpc_etf_enc_opts *opts, size_t max,
-	sshrpc_err *err)
+int sshrpc_frame_write(
+	sshrpc_buf *out, const sshrpc_term *t, const sshrpc_etf_enc_opts *opts, size_t max, sshrpc_err *err)
 {
 	size_t start = sshrpc_buf_len(out);
 	int rc = sshrpc_buf_put_u32(out, 0);

@@ -210,8 +210,8 @@ int rpc_integer_print(sshrpc_buf *out, const sshrpc_term *t)
 	return SSHRPC_OK;
 }
 
-int rpc_integer_from_digits(sshrpc_heap *h, bool negative, const uint8_t *digits, size_t n, unsigned base,
-	sshrpc_term *out)
+int rpc_integer_from_digits(
+	sshrpc_heap *h, bool negative, const uint8_t *digits, size_t n, unsigned base, sshrpc_term *out)
 {
 	if (base < 2 || base > 36)
 		return SSHRPC_E_INVALID;

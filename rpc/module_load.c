@@ -23,8 +23,8 @@ int sshrpc_rpc_module_load(sshrpc_rpc_registry *r, const char *path, sshrpc_err 
 	void *sym = dlsym(h, SSHRPC_RPC_MODULE_INIT_SYMBOL);
 	if (sym == NULL) {
 		dlclose(h);
-		return sshrpc_err_set(err, SSHRPC_E_INVALID, 0, "module %s: no %s function", path,
-			SSHRPC_RPC_MODULE_INIT_SYMBOL);
+		return sshrpc_err_set(
+			err, SSHRPC_E_INVALID, 0, "module %s: no %s function", path, SSHRPC_RPC_MODULE_INIT_SYMBOL);
 	}
 	sshrpc_rpc_module_init_fn init;
 	/* object pointer to function pointer: POSIX guarantees dlsym works so */

@@ -69,8 +69,8 @@ void sshrpc_rpc_registry_free(sshrpc_rpc_registry *r)
 	sshrpc_free(r->alloc, r, sizeof *r);
 }
 
-static const struct entry *lookup(const sshrpc_rpc_registry *r, const char *m, size_t ml, const char *f,
-	size_t fl, int arity)
+static const struct entry *lookup(
+	const sshrpc_rpc_registry *r, const char *m, size_t ml, const char *f, size_t fl, int arity)
 {
 	if (r->nslots == 0)
 		return NULL;
@@ -175,8 +175,9 @@ int sshrpc_rpc_registry_on_free(sshrpc_rpc_registry *r, void (*release)(void *),
 		return SSHRPC_E_INVALID;
 	if (r->nrel == r->caprel) {
 		size_t nc = r->caprel == 0 ? 4 : r->caprel * 2;
-		struct release *nr = r->rel == NULL ? sshrpc_malloc(r->alloc, nc * sizeof *nr)
-						    : sshrpc_realloc(r->alloc, r->rel, r->caprel * sizeof *nr, nc * sizeof *nr);
+		struct release *nr =
+			r->rel == NULL ? sshrpc_malloc(r->alloc, nc * sizeof *nr)
+				       : sshrpc_realloc(r->alloc, r->rel, r->caprel * sizeof *nr, nc * sizeof *nr);
 		if (nr == NULL)
 			return SSHRPC_E_NOMEM;
 		r->rel = nr;
@@ -188,8 +189,8 @@ int sshrpc_rpc_registry_on_free(sshrpc_rpc_registry *r, void (*release)(void *),
 	return SSHRPC_OK;
 }
 
-const sshrpc_rpc_function *sshrpc_rpc_registry_find(const sshrpc_rpc_registry *r, const char *module,
-	size_t mlen, const char *function, size_t flen, unsigned arity)
+const sshrpc_rpc_function *sshrpc_rpc_registry_find(const sshrpc_rpc_registry *r, const char *module, size_t mlen,
+	const char *function, size_t flen, unsigned arity)
 {
 	const struct entry *e = NULL;
 	if (arity <= 255)

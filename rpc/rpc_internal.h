@@ -25,7 +25,10 @@ void rpc_stack_init(rpc_stack *s, const sshrpc_alloc *a, size_t elem, size_t max
 void rpc_stack_free(rpc_stack *s);
 /* A new zeroed frame on top, or NULL (out of memory or over max; *rc says). */
 void *rpc_stack_push(rpc_stack *s, int *rc);
-static inline void *rpc_stack_top(rpc_stack *s) { return s->n > 0 ? s->p + (s->n - 1) * s->elem : NULL; }
+static inline void *rpc_stack_top(rpc_stack *s)
+{
+	return s->n > 0 ? s->p + (s->n - 1) * s->elem : NULL;
+}
 static inline void rpc_stack_pop(rpc_stack *s)
 {
 	if (s->n > 0)
@@ -64,8 +67,8 @@ int rpc_integer_add(sshrpc_heap *h, const sshrpc_term *a, const sshrpc_term *b, 
 /* Decimal text of an integer. */
 int rpc_integer_print(sshrpc_buf *out, const sshrpc_term *t);
 /* An integer from digit values (each < base, most significant first). */
-int rpc_integer_from_digits(sshrpc_heap *h, bool negative, const uint8_t *digits, size_t n, unsigned base,
-	sshrpc_term *out);
+int rpc_integer_from_digits(
+	sshrpc_heap *h, bool negative, const uint8_t *digits, size_t n, unsigned base, sshrpc_term *out);
 
 /* ---- floats -------------------------------------------------------------- */
 

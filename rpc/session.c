@@ -35,7 +35,7 @@ struct sshrpc_rpc_call {
 
 struct req {
 	struct req *prev, *next; /* every live request */
-	struct req *next_order;  /* ordered replies (mfa, unreadable requests) */
+	struct req *next_order;	 /* ordered replies (mfa, unreadable requests) */
 	uint64_t token;
 	int kind;
 	bool ordered;
@@ -241,7 +241,9 @@ static void finish(sshrpc_rpc_session *s, struct req *r, const sshrpc_term *inne
 		rc = r->heap.failed;
 	if (rc != SSHRPC_OK) {
 		/* what the handler returned cannot be sent: say why instead */
-		const char *why = rc == SSHRPC_E_TOO_LARGE ? "too_large" : rc == SSHRPC_E_NOMEM ? "nomem" : "bad_result";
+		const char *why = rc == SSHRPC_E_TOO_LARGE ? "too_large"
+				  : rc == SSHRPC_E_NOMEM   ? "nomem"
+							   : "bad_result";
 		logf_(s, SSHRPC_LOG_INFO, "reply to %.*s:%.*s/%u not sent (%s): {badrpc,%s}", (int)r->module.len,
 			(const char *)r->module.v.bytes, (int)r->function.len, (const char *)r->function.v.bytes,
 			r->arity, err.msg[0] ? err.msg : sshrpc_strerror(rc), why);
@@ -257,7 +259,8 @@ static void finish(sshrpc_rpc_session *s, struct req *r, const sshrpc_term *inne
 		if (rc != SSHRPC_OK) {
 			s->failed = true;
 			s->input_closed = true;
-			logf_(s, SSHRPC_LOG_ERROR, "cannot encode an error reply (%s): stream failed", sshrpc_strerror(rc));
+			logf_(s, SSHRPC_LOG_ERROR, "cannot encode an error reply (%s): stream failed",
+				sshrpc_strerror(rc));
 		}
 	}
 	s->st.replies++;
@@ -306,7 +309,7 @@ static void complete(sshrpc_rpc_session *s, struct req *r, int status, const ssh
 		inner[1] = tup(reason, 2);
 		break;
 	default: {
-		const char *why = status == SSHRPC_E_NOMEM		 ? "nomem"
+		const char *why = status == SSHRPC_E_NOMEM	 ? "nomem"
 				  : status == SSHRPC_E_TOO_LARGE ? "too_large"
 								 : "handler_failed";
 		inner[0] = sshrpc_term_atom("error");
@@ -365,8 +368,8 @@ static void dispatch(sshrpc_rpc_session *s, struct req *r, const sshrpc_rpc_requ
 		if (r->early) {
 			complete(s, r, r->pend_status, &r->pend_result);
 		} else if (!r->deferred && r->state != REQ_TIMER) {
-			logf_(s, SSHRPC_LOG_ERROR, "%.*s:%.*s/%u returned ASYNC without deferring", (int)ml, m, (int)fl, f,
-				r->arity);
+			logf_(s, SSHRPC_LOG_ERROR, "%.*s:%.*s/%u returned ASYNC without deferring", (int)ml, m, (int)fl,
+				f, r->arity);
 			complete(s, r, SSHRPC_E_STATE, NULL);
 		}
 		return;
@@ -406,7 +409,9 @@ static void handle_message(sshrpc_rpc_session *s, uint8_t *msg, size_t len)
 			fail2(s, r, "badarg", sshrpc_term_binary(err.msg, ml));
 		} else {
 			fail2(s, r, "badrpc",
-				sshrpc_term_atom(rc == SSHRPC_E_TOO_LARGE ? "too_large" : rc == SSHRPC_E_NOMEM ? "nomem" : "bad_etf"));
+				sshrpc_term_atom(rc == SSHRPC_E_TOO_LARGE ? "too_large"
+						 : rc == SSHRPC_E_NOMEM	  ? "nomem"
+									  : "bad_etf"));
 		}
 		return;
 	}
@@ -504,7 +509,8 @@ static void check_done(sshrpc_rpc_session *s)
 	while (s->all != NULL) {
 		struct req *r = s->all;
 		logf_(s, SSHRPC_LOG_VERBOSE, "cast %.*s:%.*s/%u dropped at end of stream", (int)r->module.len,
-			(const char *)r->module.v.bytes, (int)r->function.len, (const char *)r->function.v.bytes, r->arity);
+			(const char *)r->module.v.bytes, (int)r->function.len, (const char *)r->function.v.bytes,
+			r->arity);
 		cancel(s, r);
 		req_free(s, r);
 	}
@@ -641,7 +647,8 @@ int sshrpc_rpc_session_tick(sshrpc_rpc_session *s, uint64_t now_ms)
 	for (;;) {
 		struct req *due = NULL;
 		for (struct req *r = s->all; r != NULL; r = r->next) {
-			if (r->state == REQ_TIMER && r->deadline <= now_ms && (due == NULL || r->deadline < due->deadline))
+			if (r->state == REQ_TIMER && r->deadline <= now_ms &&
+				(due == NULL || r->deadline < due->deadline))
 				due = r;
 		}
 		if (due == NULL)

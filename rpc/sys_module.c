@@ -76,7 +76,9 @@ int sshrpc_rpc_sys_register(sshrpc_rpc_registry *r)
 		{ "sleep", 1, sys_sleep },
 	};
 	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-		sshrpc_rpc_function f = { .module = "sys", .function = fns[i].name, .arity = fns[i].arity, .fn = fns[i].fn };
+		sshrpc_rpc_function f = {
+			.module = "sys", .function = fns[i].name, .arity = fns[i].arity, .fn = fns[i].fn
+		};
 		int rc = sshrpc_rpc_registry_add(r, &f);
 		if (rc != SSHRPC_OK)
 			return rc;

@@ -458,7 +458,8 @@ static int sort_index(const sshrpc_term *m, const sshrpc_alloc *alloc, int nest,
 			size_t i = lo, j = mid, k = lo;
 			while (i < mid && j < hi) {
 				int o;
-				int rc = cmp_nest(&m->v.elems[2 * idx[j]], &m->v.elems[2 * idx[i]], alloc, nest + 1, &o);
+				int rc =
+					cmp_nest(&m->v.elems[2 * idx[j]], &m->v.elems[2 * idx[i]], alloc, nest + 1, &o);
 				if (rc != SSHRPC_OK) {
 					sshrpc_free(alloc, idx, 2 * n * sizeof *idx);
 					return rc;
@@ -480,7 +481,7 @@ struct cmp_frame {
 	const sshrpc_term *a, *b;
 	size_t i, n;
 	uint32_t *ia, *ib; /* sorted key indices of large maps */
-	uint8_t phase;     /* maps: 0 keys, 1 values */
+	uint8_t phase;	   /* maps: 0 keys, 1 values */
 };
 
 static void cmp_frame_release(struct cmp_frame *f, const sshrpc_alloc *alloc)

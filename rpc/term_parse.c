@@ -16,8 +16,8 @@ enum frame_kind { FR_TUPLE, FR_LIST, FR_MAP };
 
 struct pframe {
 	uint8_t kind;
-	uint8_t tail;   /* list: after '|' */
-	size_t base;    /* first value of this compound on the value stack */
+	uint8_t tail;	/* list: after '|' */
+	size_t base;	/* first value of this compound on the value stack */
 	size_t open_at; /* offset of the opening bracket, for messages */
 };
 
@@ -78,8 +78,9 @@ static int push_val(struct parser *p, sshrpc_term v)
 					 : perr(p, "invalid value");
 	if (p->nvals == p->capvals) {
 		size_t nc = p->capvals == 0 ? 32 : p->capvals * 2;
-		sshrpc_term *nv = p->vals == NULL ? sshrpc_malloc(p->a, nc * sizeof *nv)
-						  : sshrpc_realloc(p->a, p->vals, p->capvals * sizeof *nv, nc * sizeof *nv);
+		sshrpc_term *nv = p->vals == NULL
+					  ? sshrpc_malloc(p->a, nc * sizeof *nv)
+					  : sshrpc_realloc(p->a, p->vals, p->capvals * sizeof *nv, nc * sizeof *nv);
 		if (nv == NULL)
 			return sshrpc_err_set(p->err, SSHRPC_E_NOMEM, 0, "term text: out of memory");
 		p->vals = nv;
@@ -122,15 +123,33 @@ static int escape(struct parser *p, uint32_t *out)
 	if (rc != SSHRPC_OK)
 		return rc;
 	switch (c) {
-	case 'b': *out = '\b'; return SSHRPC_OK;
-	case 'd': *out = 127; return SSHRPC_OK;
-	case 'e': *out = 27; return SSHRPC_OK;
-	case 'f': *out = '\f'; return SSHRPC_OK;
-	case 'n': *out = '\n'; return SSHRPC_OK;
-	case 'r': *out = '\r'; return SSHRPC_OK;
-	case 's': *out = ' '; return SSHRPC_OK;
-	case 't': *out = '\t'; return SSHRPC_OK;
-	case 'v': *out = '\v'; return SSHRPC_OK;
+	case 'b':
+		*out = '\b';
+		return SSHRPC_OK;
+	case 'd':
+		*out = 127;
+		return SSHRPC_OK;
+	case 'e':
+		*out = 27;
+		return SSHRPC_OK;
+	case 'f':
+		*out = '\f';
+		return SSHRPC_OK;
+	case 'n':
+		*out = '\n';
+		return SSHRPC_OK;
+	case 'r':
+		*out = '\r';
+		return SSHRPC_OK;
+	case 's':
+		*out = ' ';
+		return SSHRPC_OK;
+	case 't':
+		*out = '\t';
+		return SSHRPC_OK;
+	case 'v':
+		*out = '\v';
+		return SSHRPC_OK;
 	case '^': {
 		if ((rc = next_cp(p, &c)) != SSHRPC_OK)
 			return rc;
@@ -236,9 +255,33 @@ static bool atom_char(uint32_t c)
 }
 
 static const char *const reserved[] = {
-	"after", "and", "andalso", "band", "begin", "bnot", "bor", "bsl", "bsr", "bxor", "case", "catch",
-	"cond", "div", "end", "fun", "if", "let", "not", "of", "or", "orelse", "receive", "rem", "try",
-	"when", "xor",
+	"after",
+	"and",
+	"andalso",
+	"band",
+	"begin",
+	"bnot",
+	"bor",
+	"bsl",
+	"bsr",
+	"bxor",
+	"case",
+	"catch",
+	"cond",
+	"div",
+	"end",
+	"fun",
+	"if",
+	"let",
+	"not",
+	"of",
+	"or",
+	"orelse",
+	"receive",
+	"rem",
+	"try",
+	"when",
+	"xor",
 };
 
 static int make_atom(struct parser *p, const uint32_t *cps, size_t n, sshrpc_term *out)
@@ -395,8 +438,8 @@ static int number(struct parser *p, bool negative, sshrpc_term *out)
 		return SSHRPC_OK;
 	}
 	if (rc == SSHRPC_OK && nd > TEXT_MAX_DIGITS)
-		rc = sshrpc_err_set(p->err, SSHRPC_E_TOO_LARGE, 0, "term text: integer of more than %d digits at offset %zu",
-			TEXT_MAX_DIGITS, start);
+		rc = sshrpc_err_set(p->err, SSHRPC_E_TOO_LARGE, 0,
+			"term text: integer of more than %d digits at offset %zu", TEXT_MAX_DIGITS, start);
 	if (rc == SSHRPC_OK) {
 		rc = rpc_integer_from_digits(p->h, negative, dv, nd, base, out);
 		if (rc != SSHRPC_OK)
@@ -479,8 +522,8 @@ static int seg_types(struct parser *p, bool *utf8)
 	for (;;) {
 		skip_ws(p);
 		size_t s = p->pos;
-		while (p->pos < p->n && ((p->s[p->pos] >= 'a' && p->s[p->pos] <= 'z') ||
-					   (p->s[p->pos] >= '0' && p->s[p->pos] <= '9')))
+		while (p->pos < p->n &&
+			((p->s[p->pos] >= 'a' && p->s[p->pos] <= 'z') || (p->s[p->pos] >= '0' && p->s[p->pos] <= '9')))
 			p->pos++;
 		size_t l = p->pos - s;
 		const char *w = (const char *)p->s + s;
@@ -541,7 +584,8 @@ static int binary_lit(struct parser *p, sshrpc_term *out)
 					skip_ws(p);
 					size = 0;
 					size_t s = p->pos;
-					while (p->pos < p->n && p->s[p->pos] >= '0' && p->s[p->pos] <= '9' && size <= 64)
+					while (p->pos < p->n && p->s[p->pos] >= '0' && p->s[p->pos] <= '9' &&
+						size <= 64)
 						size = size * 10 + (unsigned)(p->s[p->pos++] - '0');
 					if (p->pos == s || size > 64)
 						rc = perr(p, "segment size must be 0..64 bits");
@@ -643,7 +687,9 @@ static int start_value(struct parser *p, sshrpc_term *out, bool *opened)
 					for (size_t i = 0; i < n; i++)
 						e[i] = sshrpc_term_int(cps[i]);
 					e[n] = sshrpc_term_nil();
-					*out = (sshrpc_term){ .type = SSHRPC_TERM_LIST, .len = (uint32_t)n, .v.elems = e };
+					*out = (sshrpc_term){
+						.type = SSHRPC_TERM_LIST, .len = (uint32_t)n, .v.elems = e
+					};
 				}
 			}
 		}
@@ -704,8 +750,8 @@ static int close_frame(struct parser *p, struct pframe *f, sshrpc_term *out)
 	}
 	p->nvals = f->base;
 	if (out->type == SSHRPC_TERM_INVALID)
-		return sshrpc_err_set(p->err, p->h->failed != 0 ? p->h->failed : SSHRPC_E_INVALID, 0,
-			"term text: term does not fit");
+		return sshrpc_err_set(
+			p->err, p->h->failed != 0 ? p->h->failed : SSHRPC_E_INVALID, 0, "term text: term does not fit");
 	return SSHRPC_OK;
 }
 
@@ -749,7 +795,8 @@ static int value(struct parser *p, sshrpc_term *out)
 					f->tail = 1;
 					more = true;
 				} else {
-					return perr(p, f->tail ? "expected ']' after a list tail" : "expected ',', '|' or ']' in a list");
+					return perr(p, f->tail ? "expected ']' after a list tail"
+							       : "expected ',', '|' or ']' in a list");
 				}
 			} else if (count % 2 == 1) {
 				if (!eat(p, "=>"))

@@ -17,9 +17,33 @@
 #include "rpc/rpc_internal.h"
 
 static const char *const reserved_words[] = {
-	"after", "and", "andalso", "band", "begin", "bnot", "bor", "bsl", "bsr", "bxor", "case", "catch",
-	"cond", "div", "end", "fun", "if", "let", "not", "of", "or", "orelse", "receive", "rem", "try",
-	"when", "xor",
+	"after",
+	"and",
+	"andalso",
+	"band",
+	"begin",
+	"bnot",
+	"bor",
+	"bsl",
+	"bsr",
+	"bxor",
+	"case",
+	"catch",
+	"cond",
+	"div",
+	"end",
+	"fun",
+	"if",
+	"let",
+	"not",
+	"of",
+	"or",
+	"orelse",
+	"receive",
+	"rem",
+	"try",
+	"when",
+	"xor",
 };
 
 static bool is_reserved(const uint8_t *p, size_t n)
@@ -80,15 +104,32 @@ static int put_char(sshrpc_buf *b, uint32_t c, char quote)
 	} else {
 		const char *named = NULL;
 		switch (c) {
-		case '\n': named = "\\n"; break;
-		case '\r': named = "\\r"; break;
-		case '\t': named = "\\t"; break;
-		case '\v': named = "\\v"; break;
-		case '\b': named = "\\b"; break;
-		case '\f': named = "\\f"; break;
-		case 27: named = "\\e"; break;
-		case 127: named = "\\d"; break;
-		default: break;
+		case '\n':
+			named = "\\n";
+			break;
+		case '\r':
+			named = "\\r";
+			break;
+		case '\t':
+			named = "\\t";
+			break;
+		case '\v':
+			named = "\\v";
+			break;
+		case '\b':
+			named = "\\b";
+			break;
+		case '\f':
+			named = "\\f";
+			break;
+		case 27:
+			named = "\\e";
+			break;
+		case 127:
+			named = "\\d";
+			break;
+		default:
+			break;
 		}
 		if (named != NULL)
 			return sshrpc_buf_put(b, named, 2);
@@ -120,8 +161,8 @@ static int print_atom(sshrpc_buf *b, const sshrpc_term *t)
 /* io_lib:printable_latin1_list/1 for one character. */
 static bool printable_latin1(int64_t c)
 {
-	return (c >= 32 && c <= 126) || (c >= 160 && c <= 255) || c == '\n' || c == '\r' || c == '\t' ||
-	       c == '\v' || c == '\b' || c == '\f' || c == 27;
+	return (c >= 32 && c <= 126) || (c >= 160 && c <= 255) || c == '\n' || c == '\r' || c == '\t' || c == '\v' ||
+	       c == '\b' || c == '\f' || c == 27;
 }
 
 static bool printable_string(const sshrpc_term *t)

@@ -85,8 +85,7 @@ int sshrpc_buf_ensure(sshrpc_buf *b, size_t n)
 			memcpy(nd, b->data, b->len);
 		sshrpc_free_secret(b->alloc, b->data, b->cap);
 	} else {
-		nd = b->data == NULL ? sshrpc_malloc(b->alloc, ncap)
-				     : sshrpc_realloc(b->alloc, b->data, b->cap, ncap);
+		nd = b->data == NULL ? sshrpc_malloc(b->alloc, ncap) : sshrpc_realloc(b->alloc, b->data, b->cap, ncap);
 		if (nd == NULL)
 			return SSHRPC_E_NOMEM;
 	}

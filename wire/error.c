@@ -25,25 +25,44 @@ void sshrpc_err_clear(sshrpc_err *e)
 const char *sshrpc_strerror(int code)
 {
 	switch (code) {
-	case SSHRPC_OK: return "success";
-	case SSHRPC_E_AGAIN: return "more input needed";
-	case SSHRPC_E_TRUNCATED: return "truncated input";
-	case SSHRPC_E_INVALID: return "malformed input";
-	case SSHRPC_E_TOO_LARGE: return "limit exceeded";
-	case SSHRPC_E_NOMEM: return "out of memory";
-	case SSHRPC_E_CRYPTO: return "crypto backend failure";
-	case SSHRPC_E_MAC: return "integrity check failed";
-	case SSHRPC_E_PROTOCOL: return "protocol error";
-	case SSHRPC_E_UNSUPPORTED: return "unsupported";
-	case SSHRPC_E_CLOSED: return "closed";
-	case SSHRPC_E_DENIED: return "denied";
-	case SSHRPC_E_STATE: return "call not valid in this state";
-	case SSHRPC_E_WOULDBLOCK: return "would block";
-	case SSHRPC_E_PASSPHRASE: return "missing or wrong passphrase";
-	case SSHRPC_E_IO: return "I/O error";
-	case SSHRPC_E_HOSTKEY: return "host key not accepted";
-	case SSHRPC_E_TIMEOUT: return "timed out";
-	default: return "unknown error";
+	case SSHRPC_OK:
+		return "success";
+	case SSHRPC_E_AGAIN:
+		return "more input needed";
+	case SSHRPC_E_TRUNCATED:
+		return "truncated input";
+	case SSHRPC_E_INVALID:
+		return "malformed input";
+	case SSHRPC_E_TOO_LARGE:
+		return "limit exceeded";
+	case SSHRPC_E_NOMEM:
+		return "out of memory";
+	case SSHRPC_E_CRYPTO:
+		return "crypto backend failure";
+	case SSHRPC_E_MAC:
+		return "integrity check failed";
+	case SSHRPC_E_PROTOCOL:
+		return "protocol error";
+	case SSHRPC_E_UNSUPPORTED:
+		return "unsupported";
+	case SSHRPC_E_CLOSED:
+		return "closed";
+	case SSHRPC_E_DENIED:
+		return "denied";
+	case SSHRPC_E_STATE:
+		return "call not valid in this state";
+	case SSHRPC_E_WOULDBLOCK:
+		return "would block";
+	case SSHRPC_E_PASSPHRASE:
+		return "missing or wrong passphrase";
+	case SSHRPC_E_IO:
+		return "I/O error";
+	case SSHRPC_E_HOSTKEY:
+		return "host key not accepted";
+	case SSHRPC_E_TIMEOUT:
+		return "timed out";
+	default:
+		return "unknown error";
 	}
 }
 

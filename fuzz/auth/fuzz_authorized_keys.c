@@ -42,12 +42,13 @@ int sshrpc_fuzz_one(const uint8_t *data, size_t len)
 		 * authorized_keys-style key in the input when there is one. */
 		sshrpc_authkeys *ak2 = NULL;
 		if (sshrpc_authkeys_parse(NULL, "fuzz", data, len, NULL, NULL, &ak2) == SSHRPC_OK &&
-				sshrpc_authkeys_count(ak2) > 0) {
+			sshrpc_authkeys_count(ak2) > 0) {
 			const sshrpc_key *k = sshrpc_authkeys_get(ak2, 0)->key;
 			static const char *const hosts[] = { "host.example.org", "192.0.2.1", "[::1]", "x" };
 			for (size_t i = 0; i < 4; i++) {
 				unsigned line;
-				sshrpc_hostkey_status st = sshrpc_known_hosts_check(kh, hosts[i], i == 2 ? 2222 : 22, k, &line);
+				sshrpc_hostkey_status st =
+					sshrpc_known_hosts_check(kh, hosts[i], i == 2 ? 2222 : 22, k, &line);
 				check(st <= SSHRPC_HOSTKEY_REVOKED);
 				check((st == SSHRPC_HOSTKEY_UNKNOWN) == (line == 0));
 			}

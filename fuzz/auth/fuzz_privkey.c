@@ -37,8 +37,8 @@ static uint32_t bcrypt_rounds(const uint8_t *data, size_t len)
 		size_t n;
 		sshrpc_buf_reader(&bin, &r);
 		if (sshrpc_rd_skip(&r, 15) == SSHRPC_OK && sshrpc_rd_string(&r, &p, &n) == SSHRPC_OK &&
-				sshrpc_rd_string(&r, &p, &n) == SSHRPC_OK && sshrpc_rd_sub(&r, &k) == SSHRPC_OK &&
-				sshrpc_rd_string(&k, &p, &n) == SSHRPC_OK && sshrpc_rd_u32(&k, &rounds) != SSHRPC_OK)
+			sshrpc_rd_string(&r, &p, &n) == SSHRPC_OK && sshrpc_rd_sub(&r, &k) == SSHRPC_OK &&
+			sshrpc_rd_string(&k, &p, &n) == SSHRPC_OK && sshrpc_rd_u32(&k, &rounds) != SSHRPC_OK)
 			rounds = 0;
 	}
 	sshrpc_buf_free(&bin);
@@ -70,8 +70,8 @@ int sshrpc_fuzz_one(const uint8_t *data, size_t len)
 		sshrpc_buf_init(&out, NULL, 0);
 		if (sshrpc_privkey_write_openssh(priv, comment, &out) == SSHRPC_OK) {
 			sshrpc_key *again = NULL;
-			check(sshrpc_privkey_parse(NULL, "again", sshrpc_buf_ptr(&out), sshrpc_buf_len(&out), NULL, &again,
-				      NULL, 0, &err) == SSHRPC_OK);
+			check(sshrpc_privkey_parse(NULL, "again", sshrpc_buf_ptr(&out), sshrpc_buf_len(&out), NULL,
+				      &again, NULL, 0, &err) == SSHRPC_OK);
 			check(sshrpc_key_equal_public(again, priv));
 			sshrpc_key_free(again);
 		}

@@ -102,8 +102,8 @@ static int sid_cb(void *ud, const uint8_t **id, size_t *len)
 	return SSHRPC_OK;
 }
 
-static int allowed(void *ud, const char *user, const sshrpc_key *key, uint64_t now_ms,
-	const sshrpc_authkeys_entry **entry)
+static int allowed(
+	void *ud, const char *user, const sshrpc_key *key, uint64_t now_ms, const sshrpc_authkeys_entry **entry)
 {
 	world *w = ud;
 	check(strlen(user) <= SSHRPC_AUTH_USER_MAX);
@@ -132,8 +132,8 @@ static int kbd_start(void *ud, const char *user, const char *sub, sshrpc_kbdint_
 	return SSHRPC_OK;
 }
 
-static int kbd_respond(void *ud, const char *user, const char *const *r, const size_t *l, size_t n,
-	sshrpc_kbdint_challenge *ch)
+static int kbd_respond(
+	void *ud, const char *user, const char *const *r, const size_t *l, size_t n, sshrpc_kbdint_challenge *ch)
 {
 	world *w = ud;
 	static const char *const want[] = { "secret", "123456" };
@@ -149,9 +149,8 @@ static int kbd_respond(void *ud, const char *user, const char *const *r, const s
 }
 
 /* RFC 8032 §7.1 TEST 1. */
-static const uint8_t seed[32] = { 0x9d, 0x61, 0xb1, 0x9d, 0xef, 0xfd, 0x5a, 0x60, 0xba, 0x84, 0x4a, 0xf4, 0x92,
-	0xec, 0x2c, 0xc4, 0x44, 0x49, 0xc5, 0x69, 0x7b, 0x32, 0x69, 0x19, 0x70, 0x3b, 0xac, 0x03, 0x1c, 0xae, 0x7f,
-	0x60 };
+static const uint8_t seed[32] = { 0x9d, 0x61, 0xb1, 0x9d, 0xef, 0xfd, 0x5a, 0x60, 0xba, 0x84, 0x4a, 0xf4, 0x92, 0xec,
+	0x2c, 0xc4, 0x44, 0x49, 0xc5, 0x69, 0x7b, 0x32, 0x69, 0x19, 0x70, 0x3b, 0xac, 0x03, 0x1c, 0xae, 0x7f, 0x60 };
 static const uint8_t pk[32] = { 0xd7, 0x5a, 0x98, 0x01, 0x82, 0xb1, 0x0a, 0xb7, 0xd5, 0x4b, 0xfe, 0xd3, 0xc9, 0x64,
 	0x07, 0x3a, 0x0e, 0xe1, 0x72, 0xf3, 0xda, 0xa6, 0x23, 0x25, 0xaf, 0x02, 0x1a, 0x68, 0xf7, 0x07, 0x51, 0x1a };
 
@@ -177,8 +176,8 @@ int sshrpc_fuzz_one(const uint8_t *data, size_t len)
 	if (len < 1)
 		return 0;
 	uint8_t flags = data[0];
-	static const uint8_t service[] = { 0, 17, 5, 0, 0, 0, 12, 's', 's', 'h', '-', 'u', 's', 'e', 'r', 'a', 'u',
-		't', 'h' };
+	static const uint8_t service[] = { 0, 17, 5, 0, 0, 0, 12, 's', 's', 'h', '-', 'u', 's', 'e', 'r', 'a', 'u', 't',
+		'h' };
 	/* The input with the optional SERVICE_REQUEST in front. */
 	uint8_t *in = malloc(len - 1 + sizeof service);
 	size_t in_len = 0;

@@ -36,7 +36,7 @@ static void check(int cond)
 struct harness {
 	const uint8_t *in;
 	size_t len, off;
-	bool yield;          /* recv reports AGAIN once after each message */
+	bool yield; /* recv reports AGAIN once after each message */
 	uint8_t *cur;
 	size_t cur_len;
 	sshrpc_buf out;
@@ -219,17 +219,39 @@ static void act(struct harness *h, uint64_t now)
 	size_t w, n;
 	uint8_t *p;
 	switch (r % 16) {
-	case 0: ign(sshrpc_chan_write(c, id, h->scratch, (r >> 4) % sizeof h->scratch, &w)); break;
-	case 1: ign(sshrpc_chan_write_ext(c, id, 1, h->scratch, (r >> 4) % 500, &w)); break;
-	case 2: ign(sshrpc_chan_eof(c, id)); break;
-	case 3: ign(sshrpc_chan_close(c, id)); break;
-	case 4: ign(sshrpc_chan_abort(c, id)); break;
-	case 5: ign(sshrpc_chan_read(c, id, (int)(r >> 20) % 2, h->scratch, (r >> 4) % 5000, &n)); break;
-	case 6: ign(sshrpc_chan_exec(c, id, "cmd", 3, (r >> 5) & 1)); break;
-	case 7: ign(sshrpc_chan_open_session(c, NULL, &id)); break;
-	case 8: ign(sshrpc_chan_reply(c, id, (r >> 5) & 1)); break;
-	case 9: ign(sshrpc_chan_accept(c, id, NULL)); break;
-	case 10: ign(sshrpc_conn_tick(c, now)); break;
+	case 0:
+		ign(sshrpc_chan_write(c, id, h->scratch, (r >> 4) % sizeof h->scratch, &w));
+		break;
+	case 1:
+		ign(sshrpc_chan_write_ext(c, id, 1, h->scratch, (r >> 4) % 500, &w));
+		break;
+	case 2:
+		ign(sshrpc_chan_eof(c, id));
+		break;
+	case 3:
+		ign(sshrpc_chan_close(c, id));
+		break;
+	case 4:
+		ign(sshrpc_chan_abort(c, id));
+		break;
+	case 5:
+		ign(sshrpc_chan_read(c, id, (int)(r >> 20) % 2, h->scratch, (r >> 4) % 5000, &n));
+		break;
+	case 6:
+		ign(sshrpc_chan_exec(c, id, "cmd", 3, (r >> 5) & 1));
+		break;
+	case 7:
+		ign(sshrpc_chan_open_session(c, NULL, &id));
+		break;
+	case 8:
+		ign(sshrpc_chan_reply(c, id, (r >> 5) & 1));
+		break;
+	case 9:
+		ign(sshrpc_chan_accept(c, id, NULL));
+		break;
+	case 10:
+		ign(sshrpc_conn_tick(c, now));
+		break;
 	case 11:
 		if (sshrpc_chan_write_begin(c, id, (r >> 4) % 70000, &p, &n) == SSHRPC_OK) {
 			memset(p, 0x5a, n);
@@ -237,10 +259,17 @@ static void act(struct harness *h, uint64_t now)
 				sshrpc_conn_is_dead(c));
 		}
 		break;
-	case 12: ign(sshrpc_conn_global_request(c, "keepalive@openssh.com", true, NULL, 0)); break;
-	case 13: ign(sshrpc_chan_exit_status(c, id, r)); break;
-	case 14: ign(sshrpc_chan_eow(c, id)); break;
-	default: break;
+	case 12:
+		ign(sshrpc_conn_global_request(c, "keepalive@openssh.com", true, NULL, 0));
+		break;
+	case 13:
+		ign(sshrpc_chan_exit_status(c, id, r));
+		break;
+	case 14:
+		ign(sshrpc_chan_eow(c, id));
+		break;
+	default:
+		break;
 	}
 	/* Invariants of every channel. */
 	for (uint32_t i = 0; i < 8; i++) {
@@ -322,7 +351,8 @@ int sshrpc_fuzz_one(const uint8_t *data, size_t len)
 	struct harness *h = calloc(1, sizeof *h);
 	check(h != NULL);
 	uint8_t opt = data[0];
-	h->rng = ((uint64_t)data[1] << 24 | (uint64_t)data[2] << 16 | (uint64_t)data[3] << 8 | data[4]) * 2654435761u + 1;
+	h->rng = ((uint64_t)data[1] << 24 | (uint64_t)data[2] << 16 | (uint64_t)data[3] << 8 | data[4]) * 2654435761u +
+		 1;
 	h->window = (opt & 2) ? 1000 : 65536;
 	h->max_packet = (opt & 4) ? 100 : 32768;
 	h->send_queue = (opt & 8) ? 500 : 8192;

@@ -62,10 +62,9 @@ static void write_entry(const char *dir, int fam, const char *what, uint32_t seq
 		perror(path);
 		exit(1);
 	}
-	uint8_t head[5] = {(uint8_t)fam, (uint8_t)(seqnr >> 24), (uint8_t)(seqnr >> 16),
-	        (uint8_t)(seqnr >> 8), (uint8_t)seqnr};
-	if (fwrite(head, 1, 5, f) != 5 || fwrite(o->buf, 1, o->len - cut, f) != o->len - cut ||
-	        fclose(f) != 0) {
+	uint8_t head[5] = { (uint8_t)fam, (uint8_t)(seqnr >> 24), (uint8_t)(seqnr >> 16), (uint8_t)(seqnr >> 8),
+		(uint8_t)seqnr };
+	if (fwrite(head, 1, 5, f) != 5 || fwrite(o->buf, 1, o->len - cut, f) != o->len - cut || fclose(f) != 0) {
 		perror(path);
 		exit(1);
 	}
@@ -73,7 +72,7 @@ static void write_entry(const char *dir, int fam, const char *what, uint32_t seq
 
 int main(int argc, char **argv)
 {
-	static const char hello[] = "\x05\x00\x00\x00\x0cssh-userauth";      /* SSH_MSG_SERVICE_REQUEST */
+	static const char hello[] = "\x05\x00\x00\x00\x0cssh-userauth";	     /* SSH_MSG_SERVICE_REQUEST */
 	static const char data[] = "^\x00\x00\x00\x01\x00\x00\x00\x05hello"; /* SSH_MSG_CHANNEL_DATA */
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s OUTDIR\n", argv[0]);

@@ -18,14 +18,14 @@ enum { FAM_CTR_HMAC, FAM_CBC_ETM, FAM_GCM, FAM_CHACHAPOLY, FAM_COUNT };
 static const struct {
 	const char *cipher, *mac;
 } fam_names[FAM_COUNT] = {
-        {"aes128-ctr", "hmac-sha2-256"},
+	{ "aes128-ctr", "hmac-sha2-256" },
 #if SSHRPC_WITH_CBC
-        {"aes128-cbc", "hmac-sha2-256-etm@openssh.com"},
+	{ "aes128-cbc", "hmac-sha2-256-etm@openssh.com" },
 #else
-        {"aes256-ctr", "hmac-sha2-256-etm@openssh.com"}, /* CBC left out of this build */
+	{ "aes256-ctr", "hmac-sha2-256-etm@openssh.com" }, /* CBC left out of this build */
 #endif
-        {"aes256-gcm@openssh.com", NULL},
-        {"chacha20-poly1305@openssh.com", NULL},
+	{ "aes256-gcm@openssh.com", NULL },
+	{ "chacha20-poly1305@openssh.com", NULL },
 };
 
 /* One direction of a connection, as transport holds it after NEWKEYS. */

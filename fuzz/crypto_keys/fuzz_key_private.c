@@ -9,7 +9,11 @@
 #include "sshrpc/crypto.h"
 
 static const sshrpc_key_type types[] = {
-	SSHRPC_KEY_ED25519, SSHRPC_KEY_RSA, SSHRPC_KEY_ECDSA_P256, SSHRPC_KEY_ECDSA_P384, SSHRPC_KEY_ECDSA_P521,
+	SSHRPC_KEY_ED25519,
+	SSHRPC_KEY_RSA,
+	SSHRPC_KEY_ECDSA_P256,
+	SSHRPC_KEY_ECDSA_P384,
+	SSHRPC_KEY_ECDSA_P521,
 };
 
 int sshrpc_fuzz_one(const uint8_t *data, size_t len)

@@ -97,8 +97,9 @@ int sshrpc_fuzz_one(const uint8_t *data, size_t len)
 	sshrpc_rpc_registry *reg;
 	check(sshrpc_rpc_registry_new(NULL, &reg) == SSHRPC_OK);
 	check(sshrpc_rpc_sys_register(reg) == SSHRPC_OK);
-	sshrpc_rpc_function w = { .module = "fz", .function = "wait", .arity = 1, .fn = fz_wait, .cancel = fz_cancel,
-		.ud = &pend };
+	sshrpc_rpc_function w = {
+		.module = "fz", .function = "wait", .arity = 1, .fn = fz_wait, .cancel = fz_cancel, .ud = &pend
+	};
 	check(sshrpc_rpc_registry_add(reg, &w) == SSHRPC_OK);
 	sshrpc_rpc_acl *acl = NULL;
 	check(sshrpc_rpc_acl_from_options(NULL, NULL, "sys:sink/1", &acl, NULL) == SSHRPC_OK);

@@ -44,7 +44,8 @@ int sshrpc_fuzz_one(const uint8_t *data, size_t len)
 	sshrpc_buf_init(&txt, NULL, 0);
 	check(sshrpc_etf_encode(&e1, &t, NULL, NULL) == SSHRPC_OK);
 	sshrpc_term back;
-	check(sshrpc_etf_decode(&h, sshrpc_buf_ptr(&e1), sshrpc_buf_len(&e1), 0, &limits, &back, NULL, NULL) == SSHRPC_OK);
+	check(sshrpc_etf_decode(&h, sshrpc_buf_ptr(&e1), sshrpc_buf_len(&e1), 0, &limits, &back, NULL, NULL) ==
+		SSHRPC_OK);
 	check(sshrpc_term_equal(&t, &back));
 	check(sshrpc_etf_encode(&e2, &back, NULL, NULL) == SSHRPC_OK);
 	check(sshrpc_buf_len(&e1) == sshrpc_buf_len(&e2));
@@ -53,7 +54,8 @@ int sshrpc_fuzz_one(const uint8_t *data, size_t len)
 	/* text round trip */
 	check(sshrpc_term_print(&txt, &t, NULL) == SSHRPC_OK);
 	sshrpc_term parsed;
-	check(sshrpc_term_parse(&h, (const char *)sshrpc_buf_ptr(&txt), sshrpc_buf_len(&txt), &parsed, NULL) == SSHRPC_OK);
+	check(sshrpc_term_parse(&h, (const char *)sshrpc_buf_ptr(&txt), sshrpc_buf_len(&txt), &parsed, NULL) ==
+		SSHRPC_OK);
 	check(sshrpc_term_equal(&t, &parsed));
 	sshrpc_buf_reset(&e2);
 	check(sshrpc_etf_encode(&e2, &parsed, NULL, NULL) == SSHRPC_OK);
@@ -70,7 +72,8 @@ int sshrpc_fuzz_one(const uint8_t *data, size_t len)
 		sshrpc_buf_reset(&e2);
 		check(sshrpc_etf_encode(&e2, &t, &variants[i], NULL) == SSHRPC_OK);
 		sshrpc_term v;
-		check(sshrpc_etf_decode(&h, sshrpc_buf_ptr(&e2), sshrpc_buf_len(&e2), 0, &limits, &v, NULL, NULL) == SSHRPC_OK);
+		check(sshrpc_etf_decode(&h, sshrpc_buf_ptr(&e2), sshrpc_buf_len(&e2), 0, &limits, &v, NULL, NULL) ==
+			SSHRPC_OK);
 		check(sshrpc_term_equal(&t, &v));
 	}
 	sshrpc_buf_free(&e1);

@@ -38,11 +38,11 @@ enum {
 };
 
 /* Limits on what a peer may send (RFC 4252 leaves them to us). */
-#define SSHRPC_AUTH_USER_MAX 256       /* user name bytes */
-#define SSHRPC_AUTH_PASSWORD_MAX 1024  /* password / response bytes */
-#define SSHRPC_AUTH_BLOB_MAX 16384     /* public key blob or signature bytes */
+#define SSHRPC_AUTH_USER_MAX 256      /* user name bytes */
+#define SSHRPC_AUTH_PASSWORD_MAX 1024 /* password / response bytes */
+#define SSHRPC_AUTH_BLOB_MAX 16384    /* public key blob or signature bytes */
 #define SSHRPC_KBDINT_MAX_PROMPTS 16
-#define SSHRPC_AUTH_TEXT_MAX 2048      /* banner, name, instruction, prompt */
+#define SSHRPC_AUTH_TEXT_MAX 2048 /* banner, name, instruction, prompt */
 
 /* ======================================================================
  * Patterns (OpenSSH's match.c semantics, written afresh)
@@ -80,24 +80,24 @@ typedef struct sshrpc_authkeys_opts {
 	bool no_touch_required; /* security-key options: accepted, no effect here */
 	bool verify_required;
 	bool has_expiry;
-	bool expiry_local;      /* written without a trailing Z: local time (ctx) */
-	uint64_t expiry_time;   /* seconds since the epoch, read as UTC */
-	const char *command;    /* command="..." (unescaped) or NULL */
-	const char *from;       /* from="pattern-list" or NULL */
-	const char *tunnel;     /* tunnel="n" or NULL */
-	const char *principals; /* only meaningful with certificates; kept */
-	const char *rpc_allow;  /* rpc-allow="..." as written, or NULL */
-	const char *rpc_deny;   /* rpc-deny="..." or NULL */
+	bool expiry_local;	  /* written without a trailing Z: local time (ctx) */
+	uint64_t expiry_time;	  /* seconds since the epoch, read as UTC */
+	const char *command;	  /* command="..." (unescaped) or NULL */
+	const char *from;	  /* from="pattern-list" or NULL */
+	const char *tunnel;	  /* tunnel="n" or NULL */
+	const char *principals;	  /* only meaningful with certificates; kept */
+	const char *rpc_allow;	  /* rpc-allow="..." as written, or NULL */
+	const char *rpc_deny;	  /* rpc-deny="..." or NULL */
 	const char **environment; /* environment="NAME=value", in order */
 	size_t n_environment;
-	const char **permitopen;  /* permitopen="host:port" */
+	const char **permitopen; /* permitopen="host:port" */
 	size_t n_permitopen;
 	const char **permitlisten;
 	size_t n_permitlisten;
 } sshrpc_authkeys_opts;
 
 typedef struct sshrpc_authkeys_entry {
-	unsigned line;       /* 1-based line number in its file */
+	unsigned line; /* 1-based line number in its file */
 	sshrpc_key *key;
 	const char *comment; /* "" when none */
 	sshrpc_authkeys_opts opts;
@@ -121,7 +121,7 @@ const sshrpc_authkeys_entry *sshrpc_authkeys_get(const sshrpc_authkeys *ak, size
 typedef struct sshrpc_authkeys_ctx {
 	const char *remote_addr; /* textual IP address of the client, or NULL */
 	const char *remote_host; /* its name if resolved (for from= name patterns), or NULL */
-	uint64_t now_s;          /* current time, seconds since the epoch */
+	uint64_t now_s;		 /* current time, seconds since the epoch */
 	/* expiry-time without a trailing Z is local time in sshd; the caller
 	 * passes its offset from UTC (seconds east) since this layer reads no
 	 * time zone data. */
@@ -138,8 +138,8 @@ SSHRPC_MUST_USE int sshrpc_authkeys_lookup(const sshrpc_authkeys *ak, const sshr
 
 /* Deep copy of an entry (and its key) through a; free with
  * sshrpc_authkeys_entry_free. */
-SSHRPC_MUST_USE int sshrpc_authkeys_entry_copy(const sshrpc_alloc *a, const sshrpc_authkeys_entry *e,
-	sshrpc_authkeys_entry **out);
+SSHRPC_MUST_USE int sshrpc_authkeys_entry_copy(
+	const sshrpc_alloc *a, const sshrpc_authkeys_entry *e, sshrpc_authkeys_entry **out);
 void sshrpc_authkeys_entry_free(const sshrpc_alloc *a, sshrpc_authkeys_entry *e);
 
 /* ======================================================================
@@ -147,16 +147,16 @@ void sshrpc_authkeys_entry_free(const sshrpc_alloc *a, sshrpc_authkeys_entry *e)
  * ====================================================================== */
 
 typedef enum sshrpc_hostkey_status {
-	SSHRPC_HOSTKEY_OK = 0,   /* a matching entry holds this key */
-	SSHRPC_HOSTKEY_UNKNOWN,  /* no entry holds a key of this type for the host */
-	SSHRPC_HOSTKEY_CHANGED,  /* the host has a different key of this type */
-	SSHRPC_HOSTKEY_REVOKED,  /* an @revoked line holds this key */
+	SSHRPC_HOSTKEY_OK = 0,	/* a matching entry holds this key */
+	SSHRPC_HOSTKEY_UNKNOWN, /* no entry holds a key of this type for the host */
+	SSHRPC_HOSTKEY_CHANGED, /* the host has a different key of this type */
+	SSHRPC_HOSTKEY_REVOKED, /* an @revoked line holds this key */
 } sshrpc_hostkey_status;
 
 typedef enum sshrpc_strict_hostkey {
-	SSHRPC_STRICT_YES = 0,   /* only known keys */
+	SSHRPC_STRICT_YES = 0,	  /* only known keys */
 	SSHRPC_STRICT_ACCEPT_NEW, /* unknown hosts are added; changed keys refused */
-	SSHRPC_STRICT_NO,        /* unknown added, changed accepted with a warning */
+	SSHRPC_STRICT_NO,	  /* unknown added, changed accepted with a warning */
 } sshrpc_strict_hostkey;
 
 typedef struct sshrpc_known_hosts sshrpc_known_hosts;
@@ -165,30 +165,30 @@ typedef struct sshrpc_known_hosts sshrpc_known_hosts;
  * negation, "[host]:port", hashed "|1|salt|hash" names, @revoked lines.
  * Malformed lines and @cert-authority lines (not supported) are skipped
  * with a warning naming name and line. */
-SSHRPC_MUST_USE int sshrpc_known_hosts_parse(const sshrpc_alloc *a, const char *name, const uint8_t *data,
-	size_t len, sshrpc_log_fn log, void *log_ud, sshrpc_known_hosts **out);
+SSHRPC_MUST_USE int sshrpc_known_hosts_parse(const sshrpc_alloc *a, const char *name, const uint8_t *data, size_t len,
+	sshrpc_log_fn log, void *log_ud, sshrpc_known_hosts **out);
 void sshrpc_known_hosts_free(sshrpc_known_hosts *kh);
 
 /* Checks key for host (a name or address as the user gave it) and port
  * (22 means the plain form, others "[host]:port"). *line (when non-NULL) is
  * the line of the deciding entry, 0 for UNKNOWN. */
-sshrpc_hostkey_status sshrpc_known_hosts_check(const sshrpc_known_hosts *kh, const char *host, unsigned port,
-	const sshrpc_key *key, unsigned *line);
+sshrpc_hostkey_status sshrpc_known_hosts_check(
+	const sshrpc_known_hosts *kh, const char *host, unsigned port, const sshrpc_key *key, unsigned *line);
 
 /* StrictHostKeyChecking: SSHRPC_OK to go on (with *add set when the key
  * should be appended to the file), SSHRPC_E_HOSTKEY to refuse. REVOKED is
  * refused in every mode; CHANGED is refused unless mode is NO. err (may be
  * NULL) says why, with reason HOST_KEY_NOT_VERIFIABLE. */
-SSHRPC_MUST_USE int sshrpc_known_hosts_decide(sshrpc_hostkey_status st, sshrpc_strict_hostkey mode,
-	const char *host, unsigned port, bool *add, sshrpc_err *err);
+SSHRPC_MUST_USE int sshrpc_known_hosts_decide(sshrpc_hostkey_status st, sshrpc_strict_hostkey mode, const char *host,
+	unsigned port, bool *add, sshrpc_err *err);
 /* Parses "yes"/"accept-new"/"no" (also "off" for no and "true"/"false"). */
 SSHRPC_MUST_USE int sshrpc_strict_hostkey_parse(const char *s, sshrpc_strict_hostkey *mode);
 
 /* Appends the line that records key for host:port ("host type base64\n",
  * "[host]:port ..." for ports other than 22, or a hashed "|1|salt|hash"
  * name when hashed, with a fresh random salt). */
-SSHRPC_MUST_USE int sshrpc_known_hosts_line(const char *host, unsigned port, const sshrpc_key *key, bool hashed,
-	sshrpc_buf *out);
+SSHRPC_MUST_USE int sshrpc_known_hosts_line(
+	const char *host, unsigned port, const sshrpc_key *key, bool hashed, sshrpc_buf *out);
 
 /* ======================================================================
  * Identities (client side): how the client sees a key it may offer
@@ -197,7 +197,7 @@ SSHRPC_MUST_USE int sshrpc_known_hosts_line(const char *host, unsigned port, con
 /* A small vtable, so that ssh-agent keys, plain and encrypted key files and
  * in-memory keys all fit. */
 typedef struct sshrpc_auth_identity {
-	const char *label;      /* shown in messages: a file name, an agent comment */
+	const char *label;	 /* shown in messages: a file name, an agent comment */
 	const uint8_t *pub_blob; /* public key blob, borrowed */
 	size_t pub_len;
 	void *ud;
@@ -325,9 +325,9 @@ typedef struct sshrpc_auth_server_config {
 	const char *pubkey_algorithms;
 	/* The service users may authenticate for; NULL: "ssh-connection". */
 	const char *service;
-	unsigned max_auth_tries;   /* 0: 6 (MaxAuthTries) */
-	uint64_t login_grace_ms;   /* 0: 120000 (LoginGraceTime); UINT64_MAX: none */
-	const char *banner;        /* sent before the first answer, or NULL */
+	unsigned max_auth_tries; /* 0: 6 (MaxAuthTries) */
+	uint64_t login_grace_ms; /* 0: 120000 (LoginGraceTime); UINT64_MAX: none */
+	const char *banner;	 /* sent before the first answer, or NULL */
 	/* Would this key be accepted for this user? SSHRPC_OK with *entry the
 	 * matching authorized_keys entry (or NULL when the program's policy has
 	 * none), SSHRPC_E_DENIED otherwise. Called for queries and for signed
@@ -344,8 +344,8 @@ typedef struct sshrpc_auth_server_config {
 	 * (authenticated), SSHRPC_E_DENIED, or SSHRPC_E_AGAIN with ch filled
 	 * for another round. Both NULL disables the method. */
 	int (*kbdint_start)(void *ud, const char *user, const char *submethods, sshrpc_kbdint_challenge *ch);
-	int (*kbdint_respond)(void *ud, const char *user, const char *const *responses, const size_t *lens,
-		size_t n, sshrpc_kbdint_challenge *ch);
+	int (*kbdint_respond)(void *ud, const char *user, const char *const *responses, const size_t *lens, size_t n,
+		sshrpc_kbdint_challenge *ch);
 	void *ud;
 	sshrpc_log_fn log;
 	void *log_ud;
@@ -404,8 +404,7 @@ typedef struct sshrpc_auth_client_config {
 	int (*password)(void *ud, const char *user, unsigned attempt, char *out, size_t cap);
 	unsigned password_tries;
 	/* Answers one INFO_REQUEST; negative to give up on the method. */
-	int (*kbdint)(void *ud, const char *name, const char *instruction, sshrpc_kbdint_prompt *prompts,
-		size_t n);
+	int (*kbdint)(void *ud, const char *name, const char *instruction, sshrpc_kbdint_prompt *prompts, size_t n);
 	/* The banner, control characters filtered (RFC 4252 §5.4). */
 	void (*banner)(void *ud, const char *text);
 	/* Methods in order of preference, comma-separated (OpenSSH's
@@ -419,8 +418,8 @@ typedef struct sshrpc_auth_client_config {
 
 typedef struct sshrpc_auth_client sshrpc_auth_client;
 
-SSHRPC_MUST_USE int sshrpc_auth_client_new(const sshrpc_auth_client_config *cfg, const sshrpc_msg_io *lower,
-	sshrpc_auth_client **out, sshrpc_err *err);
+SSHRPC_MUST_USE int sshrpc_auth_client_new(
+	const sshrpc_auth_client_config *cfg, const sshrpc_msg_io *lower, sshrpc_auth_client **out, sshrpc_err *err);
 void sshrpc_auth_client_free(sshrpc_auth_client *c);
 /* Sends SERVICE_REQUEST on the first call, then handles every message
  * available. SSHRPC_OK when waiting or done; negative when authentication

@@ -16,32 +16,32 @@
 #endif
 
 /* Drops a result on purpose (gcc ignores a (void) cast on warn_unused_result). */
-#define SSHRPC_IGNORE(expr) \
-	do { \
-		int sshrpc_ignored_ = (expr); \
-		(void)sshrpc_ignored_; \
+#define SSHRPC_IGNORE(expr)                                                                                            \
+	do {                                                                                                           \
+		int sshrpc_ignored_ = (expr);                                                                          \
+		(void)sshrpc_ignored_;                                                                                 \
 	} while (0)
 
 /* Status codes: 0 is success, every failure is negative. */
 enum sshrpc_status {
 	SSHRPC_OK = 0,
-	SSHRPC_E_AGAIN = -1,       /* nothing to do until more input arrives */
+	SSHRPC_E_AGAIN = -1,	   /* nothing to do until more input arrives */
 	SSHRPC_E_TRUNCATED = -2,   /* a read would pass the end of its input */
-	SSHRPC_E_INVALID = -3,     /* malformed encoding */
+	SSHRPC_E_INVALID = -3,	   /* malformed encoding */
 	SSHRPC_E_TOO_LARGE = -4,   /* a configured or hard limit is exceeded */
-	SSHRPC_E_NOMEM = -5,       /* the allocator refused */
-	SSHRPC_E_CRYPTO = -6,      /* the crypto backend failed */
-	SSHRPC_E_MAC = -7,         /* an integrity check failed */
-	SSHRPC_E_PROTOCOL = -8,    /* the peer broke a protocol rule */
+	SSHRPC_E_NOMEM = -5,	   /* the allocator refused */
+	SSHRPC_E_CRYPTO = -6,	   /* the crypto backend failed */
+	SSHRPC_E_MAC = -7,	   /* an integrity check failed */
+	SSHRPC_E_PROTOCOL = -8,	   /* the peer broke a protocol rule */
 	SSHRPC_E_UNSUPPORTED = -9, /* an algorithm or feature we do not have */
-	SSHRPC_E_CLOSED = -10,     /* the session or channel is closed */
-	SSHRPC_E_DENIED = -11,     /* refused by policy or authentication */
-	SSHRPC_E_STATE = -12,      /* the API was called in the wrong state */
+	SSHRPC_E_CLOSED = -10,	   /* the session or channel is closed */
+	SSHRPC_E_DENIED = -11,	   /* refused by policy or authentication */
+	SSHRPC_E_STATE = -12,	   /* the API was called in the wrong state */
 	SSHRPC_E_WOULDBLOCK = -13, /* no room now: a window or queue is full */
 	SSHRPC_E_PASSPHRASE = -14, /* missing or wrong passphrase */
-	SSHRPC_E_IO = -15,         /* a file or socket operation failed (programs) */
-	SSHRPC_E_HOSTKEY = -16,    /* host key not accepted */
-	SSHRPC_E_TIMEOUT = -17,    /* a deadline passed */
+	SSHRPC_E_IO = -15,	   /* a file or socket operation failed (programs) */
+	SSHRPC_E_HOSTKEY = -16,	   /* host key not accepted */
+	SSHRPC_E_TIMEOUT = -17,	   /* a deadline passed */
 };
 
 /* SSH_MSG_DISCONNECT reason codes, RFC 4250 §4.2.2. */
@@ -74,8 +74,7 @@ typedef struct sshrpc_err {
 
 /* Records the error unless one is already recorded; returns code, so that
  * `return sshrpc_err_set(e, ...)` reads naturally. e may be NULL. */
-int sshrpc_err_set(sshrpc_err *e, int code, uint32_t reason, const char *fmt, ...)
-	SSHRPC_PRINTF(4, 5);
+int sshrpc_err_set(sshrpc_err *e, int code, uint32_t reason, const char *fmt, ...) SSHRPC_PRINTF(4, 5);
 void sshrpc_err_clear(sshrpc_err *e);
 const char *sshrpc_strerror(int code);
 const char *sshrpc_disconnect_reason_name(uint32_t reason);

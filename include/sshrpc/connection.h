@@ -73,19 +73,19 @@ enum sshrpc_chan_stream {
  * PROTOCOL §2.1). */
 enum sshrpc_req_kind {
 	SSHRPC_REQ_OTHER = 0,
-	SSHRPC_REQ_PTY,           /* "pty-req" */
-	SSHRPC_REQ_X11,           /* "x11-req" */
-	SSHRPC_REQ_ENV,           /* "env" */
-	SSHRPC_REQ_SHELL,         /* "shell" */
-	SSHRPC_REQ_EXEC,          /* "exec" */
-	SSHRPC_REQ_SUBSYSTEM,     /* "subsystem" */
+	SSHRPC_REQ_PTY,		  /* "pty-req" */
+	SSHRPC_REQ_X11,		  /* "x11-req" */
+	SSHRPC_REQ_ENV,		  /* "env" */
+	SSHRPC_REQ_SHELL,	  /* "shell" */
+	SSHRPC_REQ_EXEC,	  /* "exec" */
+	SSHRPC_REQ_SUBSYSTEM,	  /* "subsystem" */
 	SSHRPC_REQ_WINDOW_CHANGE, /* "window-change" */
-	SSHRPC_REQ_XON_XOFF,      /* "xon-xoff" */
-	SSHRPC_REQ_SIGNAL,        /* "signal" */
-	SSHRPC_REQ_EXIT_STATUS,   /* "exit-status" */
-	SSHRPC_REQ_EXIT_SIGNAL,   /* "exit-signal" */
-	SSHRPC_REQ_EOW,           /* "eow@openssh.com" */
-	SSHRPC_REQ_KEEPALIVE,     /* "keepalive@openssh.com" */
+	SSHRPC_REQ_XON_XOFF,	  /* "xon-xoff" */
+	SSHRPC_REQ_SIGNAL,	  /* "signal" */
+	SSHRPC_REQ_EXIT_STATUS,	  /* "exit-status" */
+	SSHRPC_REQ_EXIT_SIGNAL,	  /* "exit-signal" */
+	SSHRPC_REQ_EOW,		  /* "eow@openssh.com" */
+	SSHRPC_REQ_KEEPALIVE,	  /* "keepalive@openssh.com" */
 };
 /* The request name of a kind ("exec"); NULL for SSHRPC_REQ_OTHER. */
 const char *sshrpc_req_name(int kind);
@@ -99,13 +99,13 @@ typedef struct sshrpc_conn_event sshrpc_conn_event;
 typedef void (*sshrpc_conn_event_fn)(void *ud, sshrpc_conn *c, sshrpc_conn_event *ev);
 
 typedef struct sshrpc_conn_cfg {
-	int role;                   /* enum sshrpc_conn_role */
-	const sshrpc_alloc *alloc;  /* NULL: sshrpc_alloc_default() */
+	int role;		   /* enum sshrpc_conn_role */
+	const sshrpc_alloc *alloc; /* NULL: sshrpc_alloc_default() */
 	sshrpc_conn_event_fn on_event;
 	void *event_ud;
-	sshrpc_log_fn log;          /* optional */
+	sshrpc_log_fn log; /* optional */
 	void *log_ud;
-	int log_level;              /* enum sshrpc_log_level; 0 logs nothing */
+	int log_level; /* enum sshrpc_log_level; 0 logs nothing */
 
 	/* MaxSessions: channels open at once (ours and the peer's, any state
 	 * until both CLOSEs). 0: SSHRPC_CONN_DEFAULT_MAX_CHANNELS. */
@@ -130,7 +130,7 @@ typedef struct sshrpc_conn_cfg {
 	 * message from the peer, send keepalive@openssh.com; after
 	 * alive_count_max probes without an answer, the peer is dead. 0 off. */
 	uint32_t alive_interval_ms;
-	uint32_t alive_count_max;   /* 0: SSHRPC_CONN_DEFAULT_ALIVE_COUNT_MAX */
+	uint32_t alive_count_max; /* 0: SSHRPC_CONN_DEFAULT_ALIVE_COUNT_MAX */
 } sshrpc_conn_cfg;
 
 /* ---- events ---------------------------------------------------------------- */
@@ -180,8 +180,8 @@ enum sshrpc_conn_event_type {
 /* Strings borrowed from the peer's message are (pointer, length), not
  * NUL-terminated, valid during the callback only. */
 struct sshrpc_conn_event {
-	int type;       /* enum sshrpc_conn_event_type */
-	uint32_t id;    /* local channel id (channel events) */
+	int type;	/* enum sshrpc_conn_event_type */
+	uint32_t id;	/* local channel id (channel events) */
 	void *userdata; /* the channel's user data */
 	union {
 		struct {
@@ -233,8 +233,8 @@ struct sshrpc_conn_event {
 			size_t message_len;
 		} exit_signal;
 		struct {
-			bool by_peer;      /* the peer sent CLOSE first */
-			bool aborted;      /* connection freed, no CLOSE exchanged */
+			bool by_peer; /* the peer sent CLOSE first */
+			bool aborted; /* connection freed, no CLOSE exchanged */
 			bool has_exit_status, has_exit_signal;
 			uint32_t exit_status;
 		} close;
@@ -256,8 +256,7 @@ struct sshrpc_conn_event {
 /* ---- the connection ----------------------------------------------------- */
 
 /* lower is copied; its ctx must outlive the connection. */
-SSHRPC_MUST_USE int sshrpc_conn_new(const sshrpc_conn_cfg *cfg, const sshrpc_msg_io *lower,
-	sshrpc_conn **out);
+SSHRPC_MUST_USE int sshrpc_conn_new(const sshrpc_conn_cfg *cfg, const sshrpc_msg_io *lower, sshrpc_conn **out);
 /* Frees every channel (reporting SSHRPC_CONN_EV_CLOSE with aborted set to
  * each open one, so that user data can be released) and the connection. */
 void sshrpc_conn_free(sshrpc_conn *c);
@@ -290,13 +289,12 @@ uint32_t sshrpc_conn_channel_count(const sshrpc_conn *c);
 
 /* Global requests (RFC 4254 §4). extra is the request-specific data. With
  * want_reply, the answer arrives as SSHRPC_CONN_EV_GLOBAL_REPLY. */
-SSHRPC_MUST_USE int sshrpc_conn_global_request(sshrpc_conn *c, const char *name, bool want_reply,
-	const uint8_t *extra, size_t extra_len);
+SSHRPC_MUST_USE int sshrpc_conn_global_request(
+	sshrpc_conn *c, const char *name, bool want_reply, const uint8_t *extra, size_t extra_len);
 /* Answers the oldest SSHRPC_CONN_EV_GLOBAL_REQUEST still unanswered; extra
  * (at most 64 bytes, e.g. the bound port of tcpip-forward) goes with a
  * success. */
-SSHRPC_MUST_USE int sshrpc_conn_global_reply(sshrpc_conn *c, bool success, const uint8_t *extra,
-	size_t extra_len);
+SSHRPC_MUST_USE int sshrpc_conn_global_reply(sshrpc_conn *c, bool success, const uint8_t *extra, size_t extra_len);
 /* Client: no-more-sessions@openssh.com (OpenSSH PROTOCOL §2.2); our own later
  * session opens then fail with SSHRPC_E_STATE. */
 SSHRPC_MUST_USE int sshrpc_conn_no_more_sessions(sshrpc_conn *c);
@@ -308,12 +306,11 @@ SSHRPC_MUST_USE int sshrpc_conn_no_more_sessions(sshrpc_conn *c);
  * order and go out when it arrives. */
 SSHRPC_MUST_USE int sshrpc_chan_open_session(sshrpc_conn *c, void *userdata, uint32_t *id);
 /* Any channel type; extra is the type-specific data (RFC 4254 §7.2). */
-SSHRPC_MUST_USE int sshrpc_chan_open(sshrpc_conn *c, const char *type, const uint8_t *extra,
-	size_t extra_len, void *userdata, uint32_t *id);
+SSHRPC_MUST_USE int sshrpc_chan_open(
+	sshrpc_conn *c, const char *type, const uint8_t *extra, size_t extra_len, void *userdata, uint32_t *id);
 /* Answers SSHRPC_CONN_EV_CHANNEL_OPEN. */
 SSHRPC_MUST_USE int sshrpc_chan_accept(sshrpc_conn *c, uint32_t id, void *userdata);
-SSHRPC_MUST_USE int sshrpc_chan_reject(sshrpc_conn *c, uint32_t id, uint32_t reason,
-	const char *description);
+SSHRPC_MUST_USE int sshrpc_chan_reject(sshrpc_conn *c, uint32_t id, uint32_t reason, const char *description);
 
 void *sshrpc_chan_userdata(const sshrpc_conn *c, uint32_t id);
 SSHRPC_MUST_USE int sshrpc_chan_set_userdata(sshrpc_conn *c, uint32_t id, void *userdata);
@@ -322,23 +319,20 @@ SSHRPC_MUST_USE int sshrpc_chan_set_userdata(sshrpc_conn *c, uint32_t id, void *
 
 /* A channel request (RFC 4254 §5.4) with request-specific data. With
  * want_reply the answer arrives as SSHRPC_CONN_EV_REQUEST_REPLY. */
-SSHRPC_MUST_USE int sshrpc_chan_request(sshrpc_conn *c, uint32_t id, const char *name, bool want_reply,
-	const uint8_t *extra, size_t extra_len);
-SSHRPC_MUST_USE int sshrpc_chan_exec(sshrpc_conn *c, uint32_t id, const char *command, size_t len,
-	bool want_reply);
+SSHRPC_MUST_USE int sshrpc_chan_request(
+	sshrpc_conn *c, uint32_t id, const char *name, bool want_reply, const uint8_t *extra, size_t extra_len);
+SSHRPC_MUST_USE int sshrpc_chan_exec(sshrpc_conn *c, uint32_t id, const char *command, size_t len, bool want_reply);
 SSHRPC_MUST_USE int sshrpc_chan_shell(sshrpc_conn *c, uint32_t id, bool want_reply);
 SSHRPC_MUST_USE int sshrpc_chan_subsystem(sshrpc_conn *c, uint32_t id, const char *name, bool want_reply);
-SSHRPC_MUST_USE int sshrpc_chan_env(sshrpc_conn *c, uint32_t id, const char *name, const char *value,
-	bool want_reply);
-SSHRPC_MUST_USE int sshrpc_chan_pty(sshrpc_conn *c, uint32_t id, const char *term, uint32_t cols,
-	uint32_t rows, uint32_t width_px, uint32_t height_px, const uint8_t *modes, size_t modes_len,
-	bool want_reply);
-SSHRPC_MUST_USE int sshrpc_chan_window_change(sshrpc_conn *c, uint32_t id, uint32_t cols, uint32_t rows,
-	uint32_t width_px, uint32_t height_px);
+SSHRPC_MUST_USE int sshrpc_chan_env(sshrpc_conn *c, uint32_t id, const char *name, const char *value, bool want_reply);
+SSHRPC_MUST_USE int sshrpc_chan_pty(sshrpc_conn *c, uint32_t id, const char *term, uint32_t cols, uint32_t rows,
+	uint32_t width_px, uint32_t height_px, const uint8_t *modes, size_t modes_len, bool want_reply);
+SSHRPC_MUST_USE int sshrpc_chan_window_change(
+	sshrpc_conn *c, uint32_t id, uint32_t cols, uint32_t rows, uint32_t width_px, uint32_t height_px);
 SSHRPC_MUST_USE int sshrpc_chan_signal(sshrpc_conn *c, uint32_t id, const char *name);
 SSHRPC_MUST_USE int sshrpc_chan_exit_status(sshrpc_conn *c, uint32_t id, uint32_t status);
-SSHRPC_MUST_USE int sshrpc_chan_exit_signal(sshrpc_conn *c, uint32_t id, const char *signal,
-	bool core_dumped, const char *message);
+SSHRPC_MUST_USE int sshrpc_chan_exit_signal(
+	sshrpc_conn *c, uint32_t id, const char *signal, bool core_dumped, const char *message);
 /* eow@openssh.com: we stopped reading (OpenSSH PROTOCOL §2.1). */
 SSHRPC_MUST_USE int sshrpc_chan_eow(sshrpc_conn *c, uint32_t id);
 /* Answers the oldest SSHRPC_CONN_EV_REQUEST of the channel still
@@ -353,18 +347,16 @@ SSHRPC_MUST_USE int sshrpc_chan_reply(sshrpc_conn *c, uint32_t id, bool success)
  * rest up to the configured bound. *written is what was sent or queued;
  * SSHRPC_E_WOULDBLOCK when that is less than n (SSHRPC_CONN_EV_WRITABLE
  * follows once there is room). */
-SSHRPC_MUST_USE int sshrpc_chan_write(sshrpc_conn *c, uint32_t id, const void *p, size_t n,
-	size_t *written);
+SSHRPC_MUST_USE int sshrpc_chan_write(sshrpc_conn *c, uint32_t id, const void *p, size_t n, size_t *written);
 /* Extended data (RFC 4254 §5.2); code SSH_EXTENDED_DATA_STDERR for stderr. */
-SSHRPC_MUST_USE int sshrpc_chan_write_ext(sshrpc_conn *c, uint32_t id, uint32_t code, const void *p,
-	size_t n, size_t *written);
+SSHRPC_MUST_USE int sshrpc_chan_write_ext(
+	sshrpc_conn *c, uint32_t id, uint32_t code, const void *p, size_t n, size_t *written);
 /* Zero-copy send: *p points into the outgoing packet for at most *avail
  * bytes (the least of want, the peer's window and maximum packet size);
  * sshrpc_chan_write_end sends the first n of them (n <= *avail). Only when
  * nothing is queued; SSHRPC_E_WOULDBLOCK otherwise (or when the window is
  * closed). Nothing else may be sent on the connection in between. */
-SSHRPC_MUST_USE int sshrpc_chan_write_begin(sshrpc_conn *c, uint32_t id, size_t want, uint8_t **p,
-	size_t *avail);
+SSHRPC_MUST_USE int sshrpc_chan_write_begin(sshrpc_conn *c, uint32_t id, size_t want, uint8_t **p, size_t *avail);
 /* n may be less than *avail, 0 included (an empty data message goes out:
  * the layer below cannot cancel a begun message). */
 SSHRPC_MUST_USE int sshrpc_chan_write_end(sshrpc_conn *c, uint32_t id, size_t n);
@@ -374,11 +366,9 @@ size_t sshrpc_chan_readable(const sshrpc_conn *c, uint32_t id, int stream);
 /* Copies up to cap buffered bytes out and consumes them (the window grows
  * accordingly). SSHRPC_E_AGAIN when none are buffered and the stream is
  * still open, SSHRPC_E_CLOSED when none are buffered after EOF. */
-SSHRPC_MUST_USE int sshrpc_chan_read(sshrpc_conn *c, uint32_t id, int stream, void *buf, size_t cap,
-	size_t *n);
+SSHRPC_MUST_USE int sshrpc_chan_read(sshrpc_conn *c, uint32_t id, int stream, void *buf, size_t cap, size_t *n);
 /* Zero-copy read: the buffered bytes in place; then consume n of them. */
-SSHRPC_MUST_USE int sshrpc_chan_peek(const sshrpc_conn *c, uint32_t id, int stream, const uint8_t **p,
-	size_t *len);
+SSHRPC_MUST_USE int sshrpc_chan_peek(const sshrpc_conn *c, uint32_t id, int stream, const uint8_t **p, size_t *len);
 SSHRPC_MUST_USE int sshrpc_chan_consume(sshrpc_conn *c, uint32_t id, int stream, size_t n);
 
 /* EOF (RFC 4254 §5.3): no more data from us; sent after queued data. */
@@ -393,10 +383,10 @@ SSHRPC_MUST_USE int sshrpc_chan_abort(sshrpc_conn *c, uint32_t id);
 
 enum sshrpc_chan_state {
 	SSHRPC_CHAN_FREE = 0,
-	SSHRPC_CHAN_OPENING,      /* we sent OPEN, no answer yet */
+	SSHRPC_CHAN_OPENING,	  /* we sent OPEN, no answer yet */
 	SSHRPC_CHAN_PEER_OPENING, /* the peer sent OPEN, the application decides */
 	SSHRPC_CHAN_OPEN,
-	SSHRPC_CHAN_CLOSING,      /* we sent CLOSE, the peer's has not arrived */
+	SSHRPC_CHAN_CLOSING, /* we sent CLOSE, the peer's has not arrived */
 };
 
 /* Flow-control and state figures of a channel (for tests, logs and
@@ -404,15 +394,15 @@ enum sshrpc_chan_state {
 typedef struct sshrpc_chan_info {
 	int state; /* enum sshrpc_chan_state */
 	uint32_t local_id, remote_id;
-	uint32_t local_window;      /* what the peer may still send us */
+	uint32_t local_window; /* what the peer may still send us */
 	uint32_t local_max_packet;
-	uint32_t remote_window;     /* what we may still send */
+	uint32_t remote_window; /* what we may still send */
 	uint32_t remote_max_packet;
-	size_t queued;              /* data bytes waiting for the peer's window */
-	size_t readable[2];         /* buffered, unconsumed bytes per stream */
+	size_t queued;	    /* data bytes waiting for the peer's window */
+	size_t readable[2]; /* buffered, unconsumed bytes per stream */
 	bool eof_sent, eof_received, close_sent, close_received, eow_received;
 	uint64_t bytes_sent, bytes_received;
-	uint64_t window_stalls;     /* times data waited for the peer's window */
+	uint64_t window_stalls; /* times data waited for the peer's window */
 } sshrpc_chan_info;
 
 SSHRPC_MUST_USE int sshrpc_chan_get_info(const sshrpc_conn *c, uint32_t id, sshrpc_chan_info *info);

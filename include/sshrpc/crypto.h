@@ -46,18 +46,18 @@ typedef enum sshrpc_cipher_kind {
 	SSHRPC_CIPHER_NONE,
 	SSHRPC_CIPHER_CTR,
 	SSHRPC_CIPHER_CBC,
-	SSHRPC_CIPHER_GCM,        /* aes*-gcm@openssh.com: AEAD, length in clear as AAD */
+	SSHRPC_CIPHER_GCM,	  /* aes*-gcm@openssh.com: AEAD, length in clear as AAD */
 	SSHRPC_CIPHER_CHACHAPOLY, /* chacha20-poly1305@openssh.com: AEAD, length encrypted */
 } sshrpc_cipher_kind;
 
 typedef struct sshrpc_cipher_info {
-	const char *name;      /* SSH algorithm name */
+	const char *name; /* SSH algorithm name */
 	sshrpc_cipher_kind kind;
-	uint8_t key_len;       /* bytes of key material derived for it (RFC 4253 §7.2) */
-	uint8_t iv_len;        /* bytes of IV derived for it */
-	uint8_t block_size;    /* padding granularity: 8 at least */
-	uint8_t tag_len;       /* AEAD tag after the packet; 0 when a MAC is used */
-	bool legacy;           /* built but off unless named */
+	uint8_t key_len;    /* bytes of key material derived for it (RFC 4253 §7.2) */
+	uint8_t iv_len;	    /* bytes of IV derived for it */
+	uint8_t block_size; /* padding granularity: 8 at least */
+	uint8_t tag_len;    /* AEAD tag after the packet; 0 when a MAC is used */
+	bool legacy;	    /* built but off unless named */
 } sshrpc_cipher_info;
 
 /* NULL when the name is not built. The list is in our order of preference.
@@ -73,8 +73,8 @@ typedef enum { SSHRPC_DECRYPT = 0, SSHRPC_ENCRYPT = 1 } sshrpc_direction;
  * default one (for every *_new of this header). Calls of the wrong kind
  * (crypt on an AEAD cipher, AEAD calls on CTR/CBC, seal on a decrypt
  * context, open on an encrypt context) give SSHRPC_E_STATE. */
-SSHRPC_MUST_USE int sshrpc_cipher_new(const sshrpc_alloc *a, const sshrpc_cipher_info *info,
-	const uint8_t *key, const uint8_t *iv, sshrpc_direction dir, sshrpc_cipher **out);
+SSHRPC_MUST_USE int sshrpc_cipher_new(const sshrpc_alloc *a, const sshrpc_cipher_info *info, const uint8_t *key,
+	const uint8_t *iv, sshrpc_direction dir, sshrpc_cipher **out);
 void sshrpc_cipher_free(sshrpc_cipher *c);
 const sshrpc_cipher_info *sshrpc_cipher_get_info(const sshrpc_cipher *c);
 
@@ -101,23 +101,24 @@ SSHRPC_MUST_USE int sshrpc_cipher_crypt(sshrpc_cipher *c, uint8_t *buf, size_t l
  * SSHRPC_E_INVALID. */
 SSHRPC_MUST_USE int sshrpc_cipher_aead_length(sshrpc_cipher *c, uint32_t seqnr, const uint8_t *pkt, uint32_t *len);
 SSHRPC_MUST_USE int sshrpc_cipher_aead_seal(sshrpc_cipher *c, uint32_t seqnr, uint8_t *pkt, size_t total, uint8_t *tag);
-SSHRPC_MUST_USE int sshrpc_cipher_aead_open(sshrpc_cipher *c, uint32_t seqnr, uint8_t *pkt, size_t total, const uint8_t *tag);
+SSHRPC_MUST_USE int sshrpc_cipher_aead_open(
+	sshrpc_cipher *c, uint32_t seqnr, uint8_t *pkt, size_t total, const uint8_t *tag);
 
 /* AES-GCM over one buffer in place, with any additional data (key files:
  * openssh-key-v1 uses aes256-gcm@openssh.com with none). key_len 16 or 32.
  * Decrypting checks tag; SSHRPC_E_MAC on mismatch, with buf wiped.
  * Encrypting writes tag. Not for the packet path (it allocates). */
-SSHRPC_MUST_USE int sshrpc_aes_gcm_oneshot(const uint8_t *key, size_t key_len, const uint8_t iv[12],
-	const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len, uint8_t tag[16], sshrpc_direction dir);
+SSHRPC_MUST_USE int sshrpc_aes_gcm_oneshot(const uint8_t *key, size_t key_len, const uint8_t iv[12], const uint8_t *aad,
+	size_t aad_len, uint8_t *buf, size_t len, uint8_t tag[16], sshrpc_direction dir);
 
 /* ---- MACs ------------------------------------------------------------------ */
 
 typedef struct sshrpc_mac_info {
-	const char *name;      /* e.g. "hmac-sha2-256-etm@openssh.com" */
+	const char *name; /* e.g. "hmac-sha2-256-etm@openssh.com" */
 	sshrpc_hash_alg hash;
 	uint8_t key_len;
 	uint8_t out_len;
-	bool etm;              /* encrypt-then-MAC (OpenSSH PROTOCOL §1.5) */
+	bool etm; /* encrypt-then-MAC (OpenSSH PROTOCOL §1.5) */
 	bool legacy;
 } sshrpc_mac_info;
 
@@ -125,16 +126,18 @@ const sshrpc_mac_info *sshrpc_mac_lookup(const char *name, size_t name_len);
 const sshrpc_mac_info *const *sshrpc_mac_all(size_t *count);
 
 typedef struct sshrpc_mac sshrpc_mac;
-SSHRPC_MUST_USE int sshrpc_mac_new(const sshrpc_alloc *a, const sshrpc_mac_info *info, const uint8_t *key, sshrpc_mac **out);
+SSHRPC_MUST_USE int sshrpc_mac_new(
+	const sshrpc_alloc *a, const sshrpc_mac_info *info, const uint8_t *key, sshrpc_mac **out);
 void sshrpc_mac_free(sshrpc_mac *m);
 /* mac = MAC(key, uint32 seqnr || data) (RFC 4253 §6.4); out is out_len. */
 SSHRPC_MUST_USE int sshrpc_mac_compute(sshrpc_mac *m, uint32_t seqnr, const uint8_t *data, size_t len, uint8_t *out);
 /* Constant-time check; SSHRPC_E_MAC on mismatch. */
-SSHRPC_MUST_USE int sshrpc_mac_verify(sshrpc_mac *m, uint32_t seqnr, const uint8_t *data, size_t len, const uint8_t *tag);
+SSHRPC_MUST_USE int sshrpc_mac_verify(
+	sshrpc_mac *m, uint32_t seqnr, const uint8_t *data, size_t len, const uint8_t *tag);
 
 /* Plain HMAC for callers outside the packet path (tests, hashed known_hosts). */
-SSHRPC_MUST_USE int sshrpc_hmac(sshrpc_hash_alg alg, const void *key, size_t key_len,
-	const void *data, size_t len, uint8_t *out);
+SSHRPC_MUST_USE int sshrpc_hmac(
+	sshrpc_hash_alg alg, const void *key, size_t key_len, const void *data, size_t len, uint8_t *out);
 
 /* ---- key exchange primitives ------------------------------------------------ */
 
@@ -157,17 +160,16 @@ typedef struct sshrpc_kex_key sshrpc_kex_key;
  * The public value is written to pub (cap bytes): X25519 32 bytes, ECDH an
  * uncompressed SEC1 point, DH the unsigned big-endian e/f (put it on the wire
  * as an mpint). */
-SSHRPC_MUST_USE int sshrpc_kex_keygen(const sshrpc_alloc *a, sshrpc_kex_group g,
-	const uint8_t *p, size_t plen, const uint8_t *gen, size_t glen,
-	sshrpc_kex_key **out, uint8_t *pub, size_t cap, size_t *pub_len);
+SSHRPC_MUST_USE int sshrpc_kex_keygen(const sshrpc_alloc *a, sshrpc_kex_group g, const uint8_t *p, size_t plen,
+	const uint8_t *gen, size_t glen, sshrpc_kex_key **out, uint8_t *pub, size_t cap, size_t *pub_len);
 /* Computes the shared secret from the peer's public value (same encodings).
  * Validates the peer value (point on curve, 1 < f < p-1, X25519 not all
  * zero). *secret is the unsigned big-endian shared secret to be encoded as
  * an mpint for the exchange hash (RFC 8731 §3, RFC 5656 §4, RFC 4253 §8).
  * SSHRPC_E_INVALID for a wrong length or encoding, SSHRPC_E_PROTOCOL for a
  * value the rules refuse. */
-SSHRPC_MUST_USE int sshrpc_kex_derive(sshrpc_kex_key *k, const uint8_t *peer, size_t peer_len,
-	uint8_t *secret, size_t cap, size_t *secret_len);
+SSHRPC_MUST_USE int sshrpc_kex_derive(
+	sshrpc_kex_key *k, const uint8_t *peer, size_t peer_len, uint8_t *secret, size_t cap, size_t *secret_len);
 void sshrpc_kex_key_free(sshrpc_kex_key *k);
 
 /* ---- public keys and signatures ----------------------------------------------- */
@@ -212,15 +214,16 @@ SSHRPC_MUST_USE int sshrpc_key_generate(const sshrpc_alloc *a, sshrpc_key_type t
  * algorithm of another key type gives SSHRPC_E_INVALID, an unknown one
  * SSHRPC_E_UNSUPPORTED, a key without its private half SSHRPC_E_STATE; on
  * failure out is unchanged. */
-SSHRPC_MUST_USE int sshrpc_key_sign(const sshrpc_key *k, const char *alg, const uint8_t *data, size_t len, sshrpc_buf *out);
+SSHRPC_MUST_USE int sshrpc_key_sign(
+	const sshrpc_key *k, const char *alg, const uint8_t *data, size_t len, sshrpc_buf *out);
 /* Verifies an SSH signature encoding (as sshrpc_key_sign writes it) over
  * data. The algorithm named in the signature must be one the key type
  * allows; when expect_alg is non-NULL it must be exactly that.
  * SSHRPC_E_DENIED when the signature is wrong (or names an unknown
  * algorithm, or one of another key type), SSHRPC_E_INVALID when it is
  * malformed. */
-SSHRPC_MUST_USE int sshrpc_key_verify(const sshrpc_key *k, const char *expect_alg,
-	const uint8_t *sig, size_t sig_len, const uint8_t *data, size_t len);
+SSHRPC_MUST_USE int sshrpc_key_verify(const sshrpc_key *k, const char *expect_alg, const uint8_t *sig, size_t sig_len,
+	const uint8_t *data, size_t len);
 
 /* Private key components, as openssh-key-v1 stores them after the key type
  * (PROTOCOL.key; the public fields as in the blob):
@@ -229,15 +232,16 @@ SSHRPC_MUST_USE int sshrpc_key_verify(const sshrpc_key *k, const char *expect_al
  *   ecdsa:   string curve, string Q, mpint d
  * from_private reads exactly one key's fields (after the type string) from r;
  * to_private writes the type string and the fields. */
-SSHRPC_MUST_USE int sshrpc_key_from_private(const sshrpc_alloc *a, sshrpc_key_type t, sshrpc_reader *r, sshrpc_key **out);
+SSHRPC_MUST_USE int sshrpc_key_from_private(
+	const sshrpc_alloc *a, sshrpc_key_type t, sshrpc_reader *r, sshrpc_key **out);
 SSHRPC_MUST_USE int sshrpc_key_to_private(const sshrpc_key *k, sshrpc_buf *out);
 
 /* PEM private keys (PKCS#1 RSA, SEC1 EC, PKCS#8 plain and encrypted with
  * PBES2, and the legacy "Proc-Type: 4,ENCRYPTED" form), through libcrypto's
  * decoders. passphrase may be NULL; SSHRPC_E_PASSPHRASE when one is needed
  * or wrong. */
-SSHRPC_MUST_USE int sshrpc_key_from_pem(const sshrpc_alloc *a, const uint8_t *pem, size_t len,
-	const char *passphrase, sshrpc_key **out);
+SSHRPC_MUST_USE int sshrpc_key_from_pem(
+	const sshrpc_alloc *a, const uint8_t *pem, size_t len, const char *passphrase, sshrpc_key **out);
 
 /* ---- bcrypt_pbkdf ------------------------------------------------------------ */
 

@@ -51,8 +51,8 @@ SSHRPC_MUST_USE int sshrpc_pubkey_parse(const sshrpc_alloc *a, const char *name,
 /* One OpenSSH line "type base64 [comment]" (no options). The type word must
  * match the type inside the blob. *rest points after the blob's word
  * (leading blanks skipped), into line. */
-SSHRPC_MUST_USE int sshrpc_pubkey_parse_line(const sshrpc_alloc *a, const char *line, size_t len,
-	sshrpc_key **out, const char **rest, size_t *rest_len);
+SSHRPC_MUST_USE int sshrpc_pubkey_parse_line(
+	const sshrpc_alloc *a, const char *line, size_t len, sshrpc_key **out, const char **rest, size_t *rest_len);
 /* Appends "type base64[ comment]\n". */
 SSHRPC_MUST_USE int sshrpc_pubkey_format(const sshrpc_key *k, const char *comment, sshrpc_buf *out);
 
@@ -61,7 +61,7 @@ SSHRPC_MUST_USE int sshrpc_pubkey_format(const sshrpc_key *k, const char *commen
 typedef enum sshrpc_keyfile_format {
 	SSHRPC_KEYFILE_UNKNOWN = 0,
 	SSHRPC_KEYFILE_OPENSSH, /* -----BEGIN OPENSSH PRIVATE KEY----- */
-	SSHRPC_KEYFILE_PEM,     /* any other -----BEGIN ... PRIVATE KEY----- */
+	SSHRPC_KEYFILE_PEM,	/* any other -----BEGIN ... PRIVATE KEY----- */
 } sshrpc_keyfile_format;
 
 sshrpc_keyfile_format sshrpc_privkey_format(const uint8_t *data, size_t len);
@@ -76,13 +76,13 @@ bool sshrpc_privkey_is_encrypted(const uint8_t *data, size_t len);
  * SSHRPC_E_INVALID / SSHRPC_E_TRUNCATED for a corrupt file; err names the
  * file and the reason. comment as for sshrpc_pubkey_parse (openssh-key-v1
  * stores one; PEM does not, so it is set to ""). */
-SSHRPC_MUST_USE int sshrpc_privkey_parse(const sshrpc_alloc *a, const char *name, const uint8_t *data,
-	size_t len, const char *passphrase, sshrpc_key **out, char *comment, size_t comment_cap, sshrpc_err *err);
+SSHRPC_MUST_USE int sshrpc_privkey_parse(const sshrpc_alloc *a, const char *name, const uint8_t *data, size_t len,
+	const char *passphrase, sshrpc_key **out, char *comment, size_t comment_cap, sshrpc_err *err);
 /* The public half of a private key file without its passphrase: the
  * openssh-key-v1 header carries it in clear. For PEM only an unencrypted
  * file can give it (SSHRPC_E_PASSPHRASE otherwise: use the .pub file). */
-SSHRPC_MUST_USE int sshrpc_privkey_public(const sshrpc_alloc *a, const char *name, const uint8_t *data,
-	size_t len, sshrpc_key **out, sshrpc_err *err);
+SSHRPC_MUST_USE int sshrpc_privkey_public(
+	const sshrpc_alloc *a, const char *name, const uint8_t *data, size_t len, sshrpc_key **out, sshrpc_err *err);
 /* Writes k (which must hold its private half) as an unencrypted
  * openssh-key-v1 PEM-armoured file, the form `ssh-keygen` writes and reads
  * back (`ssh-keygen -y -f FILE`). */
@@ -100,14 +100,14 @@ SSHRPC_MUST_USE int sshrpc_privkey_write_openssh(const sshrpc_key *k, const char
  * user, as OpenSSH does: "PATH: permissions 0644 are too open: a private
  * key must be readable by its owner only (chmod 600 PATH)". SSHRPC_E_IO with
  * the system's reason otherwise. */
-SSHRPC_MUST_USE int sshrpc_keyfile_read(const sshrpc_alloc *a, const char *path, bool private_key,
-	uint8_t **data, size_t *len, sshrpc_err *err);
+SSHRPC_MUST_USE int sshrpc_keyfile_read(
+	const sshrpc_alloc *a, const char *path, bool private_key, uint8_t **data, size_t *len, sshrpc_err *err);
 /* Wipes and frees what sshrpc_keyfile_read returned. */
 void sshrpc_keyfile_free(const sshrpc_alloc *a, uint8_t *data, size_t len);
 /* Creates path (it must not exist) with the given mode (0600 for a private
  * key) and writes data to it. */
-SSHRPC_MUST_USE int sshrpc_keyfile_write_new(const char *path, const uint8_t *data, size_t len, unsigned mode,
-	sshrpc_err *err);
+SSHRPC_MUST_USE int sshrpc_keyfile_write_new(
+	const char *path, const uint8_t *data, size_t len, unsigned mode, sshrpc_err *err);
 
 /* ---- ssh-agent protocol (client side) ------------------------------------ */
 
@@ -138,8 +138,8 @@ uint32_t sshrpc_agent_sign_flags(const char *alg);
  * there, *consumed set to the bytes it spans; SSHRPC_E_AGAIN when more
  * bytes are needed; SSHRPC_E_TOO_LARGE / SSHRPC_E_INVALID for a length
  * over SSHRPC_AGENT_MAX_MSG or zero. */
-SSHRPC_MUST_USE int sshrpc_agent_reply(const uint8_t *p, size_t len, const uint8_t **msg, size_t *msg_len,
-	size_t *consumed);
+SSHRPC_MUST_USE int sshrpc_agent_reply(
+	const uint8_t *p, size_t len, const uint8_t **msg, size_t *msg_len, size_t *consumed);
 
 typedef struct sshrpc_agent_key {
 	const uint8_t *blob; /* borrowed from the reply */
@@ -152,11 +152,11 @@ typedef struct sshrpc_agent_key {
  * valid while msg is); cb returning non-zero stops the walk with that
  * value. SSHRPC_E_DENIED when the agent answered FAILURE, SSHRPC_E_INVALID
  * for anything malformed (the count must match what follows). */
-SSHRPC_MUST_USE int sshrpc_agent_parse_identities(const uint8_t *msg, size_t len,
-	int (*cb)(void *ud, const sshrpc_agent_key *k), void *ud, size_t *count);
+SSHRPC_MUST_USE int sshrpc_agent_parse_identities(
+	const uint8_t *msg, size_t len, int (*cb)(void *ud, const sshrpc_agent_key *k), void *ud, size_t *count);
 /* Parses SIGN_RESPONSE: *sig and *sig_len is the SSH signature encoding
  * (string alg, string blob), borrowed from msg. */
-SSHRPC_MUST_USE int sshrpc_agent_parse_sign_response(const uint8_t *msg, size_t len, const uint8_t **sig,
-	size_t *sig_len);
+SSHRPC_MUST_USE int sshrpc_agent_parse_sign_response(
+	const uint8_t *msg, size_t len, const uint8_t **sig, size_t *sig_len);
 
 #endif

@@ -31,7 +31,7 @@ typedef struct sshrpc_frame_rd {
 	uint8_t hdr[4];
 	size_t hdr_have;
 	uint8_t *msg;
-	size_t msg_len;  /* announced length */
+	size_t msg_len;	 /* announced length */
 	size_t msg_have; /* bytes of it received */
 	size_t msg_cap;
 	bool in_body;
@@ -46,8 +46,7 @@ void sshrpc_frame_rd_free(sshrpc_frame_rd *f);
  * (take it before feeding more), SSHRPC_E_AGAIN when all input was taken
  * and no message is complete, SSHRPC_E_TOO_LARGE when a length prefix
  * exceeds max (the stream cannot be read further), SSHRPC_E_NOMEM. */
-SSHRPC_MUST_USE int sshrpc_frame_rd_feed(sshrpc_frame_rd *f, const uint8_t *p, size_t n, size_t *used,
-	sshrpc_err *err);
+SSHRPC_MUST_USE int sshrpc_frame_rd_feed(sshrpc_frame_rd *f, const uint8_t *p, size_t n, size_t *used, sshrpc_err *err);
 /* Hands the ready message over: a block of exactly *len bytes from the
  * reader's allocator (free with sshrpc_free(a, msg, len), or give it to a
  * heap with sshrpc_heap_adopt); NULL for a message of length 0. */
@@ -57,8 +56,8 @@ SSHRPC_MUST_USE int sshrpc_frame_rd_take(sshrpc_frame_rd *f, uint8_t **msg, size
 size_t sshrpc_frame_rd_partial(const sshrpc_frame_rd *f);
 /* Appends the 4-byte length and the ETF of t to out; SSHRPC_E_TOO_LARGE
  * (and nothing appended) when the ETF exceeds max (0: no limit). */
-SSHRPC_MUST_USE int sshrpc_frame_write(sshrpc_buf *out, const sshrpc_term *t, const sshrpc_etf_enc_opts *opts,
-	size_t max, sshrpc_err *err);
+SSHRPC_MUST_USE int sshrpc_frame_write(
+	sshrpc_buf *out, const sshrpc_term *t, const sshrpc_etf_enc_opts *opts, size_t max, sshrpc_err *err);
 
 /* ---- requests and replies ------------------------------------------------------ */
 
@@ -122,8 +121,7 @@ enum sshrpc_rpc_status {
  * sshrpc_rpc_call_heap(call), or from scalars and borrowed data that stay
  * valid until the handler returns. A negative SSHRPC_E_* return answers
  * {error,{badrpc,Reason}}. */
-typedef int (*sshrpc_rpc_handler)(sshrpc_rpc_call *call, size_t argc, const sshrpc_term *argv,
-	sshrpc_term *result);
+typedef int (*sshrpc_rpc_handler)(sshrpc_rpc_call *call, size_t argc, const sshrpc_term *argv, sshrpc_term *result);
 /* Called when a deferred call is dropped unanswered (its session is freed,
  * or a deferred cast outlives the end of its stream): the token is dead. */
 typedef void (*sshrpc_rpc_cancel_fn)(void *ud, sshrpc_rpc_session *s, uint64_t token);
@@ -131,12 +129,12 @@ typedef void (*sshrpc_rpc_cancel_fn)(void *ud, sshrpc_rpc_session *s, uint64_t t
 #define SSHRPC_RPC_ANY_ARITY (-1)
 
 typedef struct sshrpc_rpc_function {
-	const char *module;   /* UTF-8 atom names, copied by the registry */
+	const char *module; /* UTF-8 atom names, copied by the registry */
 	const char *function;
-	int arity;            /* argument count, or SSHRPC_RPC_ANY_ARITY */
+	int arity; /* argument count, or SSHRPC_RPC_ANY_ARITY */
 	sshrpc_rpc_handler fn;
 	sshrpc_rpc_cancel_fn cancel; /* optional */
-	void *ud;             /* sshrpc_rpc_call_userdata() */
+	void *ud;		     /* sshrpc_rpc_call_userdata() */
 } sshrpc_rpc_function;
 
 SSHRPC_MUST_USE int sshrpc_rpc_registry_new(const sshrpc_alloc *a, sshrpc_rpc_registry **out);
@@ -149,8 +147,8 @@ SSHRPC_MUST_USE int sshrpc_rpc_registry_add(sshrpc_rpc_registry *r, const sshrpc
 /* Runs release(p) when the registry is freed (after every other hook
  * registered later). */
 SSHRPC_MUST_USE int sshrpc_rpc_registry_on_free(sshrpc_rpc_registry *r, void (*release)(void *), void *p);
-const sshrpc_rpc_function *sshrpc_rpc_registry_find(const sshrpc_rpc_registry *r, const char *module,
-	size_t mlen, const char *function, size_t flen, unsigned arity);
+const sshrpc_rpc_function *sshrpc_rpc_registry_find(const sshrpc_rpc_registry *r, const char *module, size_t mlen,
+	const char *function, size_t flen, unsigned arity);
 size_t sshrpc_rpc_registry_count(const sshrpc_rpc_registry *r);
 
 /* The built-in module sys (interface.md): ping/0, echo/1, add/2, sink/1,
@@ -171,8 +169,8 @@ typedef int (*sshrpc_rpc_module_init_fn)(sshrpc_rpc_registry *r, uint32_t abi_ve
 #else
 #define SSHRPC_RPC_EXPORT
 #endif
-#define SSHRPC_RPC_MODULE(reg_param)                                                                   \
-	SSHRPC_RPC_EXPORT int sshrpc_rpc_module_init(sshrpc_rpc_registry *reg_param, uint32_t abi_version); \
+#define SSHRPC_RPC_MODULE(reg_param)                                                                                   \
+	SSHRPC_RPC_EXPORT int sshrpc_rpc_module_init(sshrpc_rpc_registry *reg_param, uint32_t abi_version);            \
 	SSHRPC_RPC_EXPORT int sshrpc_rpc_module_init(sshrpc_rpc_registry *reg_param, uint32_t abi_version)
 
 /* Loads a plugin with dlopen and calls its init (rpc/module_load.c; the
@@ -197,8 +195,8 @@ uint64_t sshrpc_rpc_call_defer(sshrpc_rpc_call *call);
 /* Answers the call at now + delay_ms (a timer of the session; nothing
  * waits in the meantime) with status SSHRPC_RPC_OK/ERROR and result, which
  * is encoded now. Then return SSHRPC_RPC_ASYNC. */
-SSHRPC_MUST_USE int sshrpc_rpc_call_reply_after(sshrpc_rpc_call *call, uint64_t delay_ms, int status,
-	const sshrpc_term *result);
+SSHRPC_MUST_USE int sshrpc_rpc_call_reply_after(
+	sshrpc_rpc_call *call, uint64_t delay_ms, int status, const sshrpc_term *result);
 
 /* ---- access control ------------------------------------------------------------------- */
 
@@ -216,24 +214,24 @@ SSHRPC_MUST_USE int sshrpc_rpc_acl_allow(sshrpc_rpc_acl *acl, const char *patter
 SSHRPC_MUST_USE int sshrpc_rpc_acl_deny(sshrpc_rpc_acl *acl, const char *patterns, size_t len, sshrpc_err *err);
 /* Both options of a key at once (NUL-terminated, either may be NULL); *out
  * is NULL when both are NULL: everything is permitted. */
-SSHRPC_MUST_USE int sshrpc_rpc_acl_from_options(const sshrpc_alloc *a, const char *allow, const char *deny,
-	sshrpc_rpc_acl **out, sshrpc_err *err);
-bool sshrpc_rpc_acl_permits(const sshrpc_rpc_acl *acl, const char *module, size_t mlen, const char *function,
-	size_t flen, unsigned arity);
+SSHRPC_MUST_USE int sshrpc_rpc_acl_from_options(
+	const sshrpc_alloc *a, const char *allow, const char *deny, sshrpc_rpc_acl **out, sshrpc_err *err);
+bool sshrpc_rpc_acl_permits(
+	const sshrpc_rpc_acl *acl, const char *module, size_t mlen, const char *function, size_t flen, unsigned arity);
 
 /* ---- the per-stream session ---------------------------------------------------------------- */
 
 typedef struct sshrpc_rpc_config {
-	const sshrpc_alloc *alloc;            /* NULL: the default allocator */
-	const sshrpc_rpc_registry *registry;  /* required; shared, outlives the session */
-	const sshrpc_rpc_acl *acl;            /* NULL: every registered function */
-	size_t max_message;  /* largest request and reply, default 16 MiB (MaxMessageSize) */
-	size_t max_heap;     /* per request: decoded terms and result, default 64 MiB */
+	const sshrpc_alloc *alloc;	     /* NULL: the default allocator */
+	const sshrpc_rpc_registry *registry; /* required; shared, outlives the session */
+	const sshrpc_rpc_acl *acl;	     /* NULL: every registered function */
+	size_t max_message;		     /* largest request and reply, default 16 MiB (MaxMessageSize) */
+	size_t max_heap;		     /* per request: decoded terms and result, default 64 MiB */
 	size_t max_inflight; /* requests held (running or waiting for their turn) before input pauses, default 64 */
 	size_t output_high;  /* queued output above which input pauses, default 1 MiB */
 	const sshrpc_etf_limits *limits; /* NULL: the decoder's defaults */
-	sshrpc_etf_enc_opts reply_opts;  /* default: OTP 25's term_to_binary/1 */
-	sshrpc_log_fn log;   /* denied calls, malformed requests, broken streams */
+	sshrpc_etf_enc_opts reply_opts;	 /* default: OTP 25's term_to_binary/1 */
+	sshrpc_log_fn log;		 /* denied calls, malformed requests, broken streams */
 	void *log_ud;
 	const char *log_prefix; /* e.g. "alice@192.0.2.1 chan 0": copied */
 } sshrpc_rpc_config;
@@ -241,11 +239,11 @@ typedef struct sshrpc_rpc_config {
 /* Session state flags (sshrpc_rpc_session_state). */
 enum {
 	SSHRPC_RPC_WANT_INPUT = 1u << 0, /* input is taken now */
-	SSHRPC_RPC_PAUSED = 1u << 1,     /* backpressure: drain the output (or let calls finish) first */
+	SSHRPC_RPC_PAUSED = 1u << 1,	 /* backpressure: drain the output (or let calls finish) first */
 	SSHRPC_RPC_HAS_OUTPUT = 1u << 2, /* bytes wait in sshrpc_rpc_session_output */
-	SSHRPC_RPC_DONE = 1u << 3,       /* input ended and every request is answered: once the
+	SSHRPC_RPC_DONE = 1u << 3,	 /* input ended and every request is answered: once the
 					    output is sent, send exit-status, EOF and CLOSE */
-	SSHRPC_RPC_FAILED = 1u << 4,     /* the stream broke (message too large, cut at EOF) */
+	SSHRPC_RPC_FAILED = 1u << 4,	 /* the stream broke (message too large, cut at EOF) */
 };
 
 SSHRPC_MUST_USE int sshrpc_rpc_session_new(const sshrpc_rpc_config *cfg, sshrpc_rpc_session **out);
@@ -258,15 +256,14 @@ void sshrpc_rpc_session_free(sshrpc_rpc_session *s);
  * paused (see SSHRPC_RPC_PAUSED) with bytes left over, offer them again
  * later; SSHRPC_E_CLOSED: input has ended (EOF, exec, or a broken stream)
  * and nothing is taken. */
-SSHRPC_MUST_USE int sshrpc_rpc_session_input(sshrpc_rpc_session *s, const uint8_t *p, size_t n, size_t *used,
-	uint64_t now_ms);
+SSHRPC_MUST_USE int sshrpc_rpc_session_input(
+	sshrpc_rpc_session *s, const uint8_t *p, size_t n, size_t *used, uint64_t now_ms);
 /* The peer sent EOF: every complete request is still answered, then DONE. */
 SSHRPC_MUST_USE int sshrpc_rpc_session_input_eof(sshrpc_rpc_session *s, uint64_t now_ms);
 /* Exec mode: one request given as the exec command text, in either form
  * (sshrpc_rpc_exec_form); no further input. The output is the bare reply
  * (ETF bytes, or term text and "\n"), then DONE. */
-SSHRPC_MUST_USE int sshrpc_rpc_session_exec(sshrpc_rpc_session *s, const char *cmd, size_t len,
-	uint64_t now_ms);
+SSHRPC_MUST_USE int sshrpc_rpc_session_exec(sshrpc_rpc_session *s, const char *cmd, size_t len, uint64_t now_ms);
 
 /* Output waiting to be sent, and how much of it was sent. */
 const uint8_t *sshrpc_rpc_session_output(const sshrpc_rpc_session *s, size_t *len);
@@ -284,8 +281,8 @@ int sshrpc_rpc_session_exit_status(const sshrpc_rpc_session *s);
 /* Answers a deferred call. status: SSHRPC_RPC_OK / ERROR / BADARG; result
  * may live in sshrpc_rpc_session_call_heap(s, token). SSHRPC_E_STATE for
  * an unknown token (answered or cancelled already). */
-SSHRPC_MUST_USE int sshrpc_rpc_session_reply(sshrpc_rpc_session *s, uint64_t token, int status,
-	const sshrpc_term *result);
+SSHRPC_MUST_USE int sshrpc_rpc_session_reply(
+	sshrpc_rpc_session *s, uint64_t token, int status, const sshrpc_term *result);
 /* The heap of a deferred call (NULL for an unknown token). */
 sshrpc_heap *sshrpc_rpc_session_call_heap(sshrpc_rpc_session *s, uint64_t token);
 

@@ -47,15 +47,19 @@ SSHRPC_MUST_USE int sshrpc_heap_adopt(sshrpc_heap *h, void *p, size_t size);
 
 enum sshrpc_term_type {
 	SSHRPC_TERM_INVALID = 0, /* a constructor failed; never encoded */
-	SSHRPC_TERM_INT,         /* v.i: every integer that fits int64_t */
-	SSHRPC_TERM_BIGINT,      /* |v| beyond int64_t: v.bytes little-endian magnitude, len bytes (no high zero byte), aux 1 if negative */
-	SSHRPC_TERM_FLOAT,       /* v.f, finite */
-	SSHRPC_TERM_ATOM,        /* v.bytes UTF-8 (not NUL-terminated), len bytes, at most 255 characters */
-	SSHRPC_TERM_BINARY,      /* v.bytes, len bytes; aux = unused low bits of the last byte (0..7): a bitstring when aux != 0 */
-	SSHRPC_TERM_NIL,         /* [] */
-	SSHRPC_TERM_LIST,        /* v.elems: len >= 1 elements, then the tail at v.elems[len] ([] for a proper list; never a list) */
-	SSHRPC_TERM_TUPLE,       /* v.elems: len elements */
-	SSHRPC_TERM_MAP,         /* v.elems: len pairs k0,v0,k1,v1,...; up to 32 pairs sorted by key (term order, as OTP's flatmaps) */
+	SSHRPC_TERM_INT,	 /* v.i: every integer that fits int64_t */
+	SSHRPC_TERM_BIGINT, /* |v| beyond int64_t: v.bytes little-endian magnitude, len bytes (no high zero byte), aux 1
+			       if negative */
+	SSHRPC_TERM_FLOAT,  /* v.f, finite */
+	SSHRPC_TERM_ATOM,   /* v.bytes UTF-8 (not NUL-terminated), len bytes, at most 255 characters */
+	SSHRPC_TERM_BINARY, /* v.bytes, len bytes; aux = unused low bits of the last byte (0..7): a bitstring when aux
+			       != 0 */
+	SSHRPC_TERM_NIL,    /* [] */
+	SSHRPC_TERM_LIST,   /* v.elems: len >= 1 elements, then the tail at v.elems[len] ([] for a proper list; never a
+			       list) */
+	SSHRPC_TERM_TUPLE,  /* v.elems: len elements */
+	SSHRPC_TERM_MAP,    /* v.elems: len pairs k0,v0,k1,v1,...; up to 32 pairs sorted by key (term order, as OTP's
+			       flatmaps) */
 };
 
 typedef struct sshrpc_term {
@@ -118,14 +122,16 @@ sshrpc_term sshrpc_term_error(sshrpc_heap *h, sshrpc_term t);
 /* SSHRPC_TUPLE(h, a, b, c) and SSHRPC_LIST(h, a, b): the element count is
  * taken from the arguments. */
 #define SSHRPC_TERM_COUNT_(...) (sizeof((const sshrpc_term[]){ __VA_ARGS__ }) / sizeof(sshrpc_term))
-#define SSHRPC_TUPLE(h, ...) \
+#define SSHRPC_TUPLE(h, ...)                                                                                           \
 	sshrpc_term_tuple((h), SSHRPC_TERM_COUNT_(__VA_ARGS__), (const sshrpc_term[]){ __VA_ARGS__ })
-#define SSHRPC_LIST(h, ...) \
-	sshrpc_term_list((h), SSHRPC_TERM_COUNT_(__VA_ARGS__), (const sshrpc_term[]){ __VA_ARGS__ })
+#define SSHRPC_LIST(h, ...) sshrpc_term_list((h), SSHRPC_TERM_COUNT_(__VA_ARGS__), (const sshrpc_term[]){ __VA_ARGS__ })
 
 /* ---- accessors ---------------------------------------------------------- */
 
-static inline int sshrpc_term_type(const sshrpc_term *t) { return t->type; }
+static inline int sshrpc_term_type(const sshrpc_term *t)
+{
+	return t->type;
+}
 static inline bool sshrpc_term_is_integer(const sshrpc_term *t)
 {
 	return t->type == SSHRPC_TERM_INT || t->type == SSHRPC_TERM_BIGINT;
@@ -180,10 +186,10 @@ SSHRPC_MUST_USE int sshrpc_term_copy(sshrpc_heap *h, const sshrpc_term *t, sshrp
  * input and against these before anything is allocated; the decoded terms
  * themselves are capped by the heap's max. Zero fields take the defaults. */
 typedef struct sshrpc_etf_limits {
-	size_t max_depth;        /* nesting depth, default 100000 (OTP has none; large.tsv nests 10000) */
-	size_t max_terms;        /* terms in one message, default 16 Mi */
+	size_t max_depth;	 /* nesting depth, default 100000 (OTP has none; large.tsv nests 10000) */
+	size_t max_terms;	 /* terms in one message, default 16 Mi */
 	size_t max_bignum_bytes; /* digits of one integer, default 128 KiB */
-	size_t max_inflated;     /* size field of a compressed term (tag 80), default 64 MiB */
+	size_t max_inflated;	 /* size field of a compressed term (tag 80), default 64 MiB */
 } sshrpc_etf_limits;
 
 #define SSHRPC_ETF_VERSION 131
@@ -209,9 +215,9 @@ SSHRPC_MUST_USE int sshrpc_etf_decode(sshrpc_heap *h, const uint8_t *p, size_t l
 /* Encoding options; NULL or all-zero is term_to_binary/1 of OTP 25
  * (minor_version 1: Latin-1 atoms as ATOM_EXT, floats as NEW_FLOAT_EXT). */
 enum {
-	SSHRPC_ETF_MINOR_0 = 1u << 8,         /* {minor_version,0}: floats as FLOAT_EXT text */
-	SSHRPC_ETF_MINOR_2 = 1u << 9,         /* {minor_version,2}: every atom as UTF-8 (OTP 26's default) */
-	SSHRPC_ETF_DETERMINISTIC = 1u << 10,  /* deterministic: maps of any size in key order */
+	SSHRPC_ETF_MINOR_0 = 1u << 8,	     /* {minor_version,0}: floats as FLOAT_EXT text */
+	SSHRPC_ETF_MINOR_2 = 1u << 9,	     /* {minor_version,2}: every atom as UTF-8 (OTP 26's default) */
+	SSHRPC_ETF_DETERMINISTIC = 1u << 10, /* deterministic: maps of any size in key order */
 };
 typedef struct sshrpc_etf_enc_opts {
 	unsigned flags;
@@ -220,8 +226,8 @@ typedef struct sshrpc_etf_enc_opts {
 
 /* Appends the encoding of t (version byte included) to out. Fails with
  * SSHRPC_E_INVALID for an INVALID term or a malformed one built by hand. */
-SSHRPC_MUST_USE int sshrpc_etf_encode(sshrpc_buf *out, const sshrpc_term *t, const sshrpc_etf_enc_opts *opts,
-	sshrpc_err *err);
+SSHRPC_MUST_USE int sshrpc_etf_encode(
+	sshrpc_buf *out, const sshrpc_term *t, const sshrpc_etf_enc_opts *opts, sshrpc_err *err);
 
 /* ---- Erlang term text ---------------------------------------------------- */
 
@@ -230,8 +236,7 @@ SSHRPC_MUST_USE int sshrpc_etf_encode(sshrpc_buf *out, const sshrpc_term *t, con
  * $c, floats, "strings", binaries
  * <<"..">>, <<"..."/utf8>>, <<1,2,3:4>>, lists (improper too), tuples, maps
  * #{K => V}; surrounding white space and one final '.' allowed. */
-SSHRPC_MUST_USE int sshrpc_term_parse(sshrpc_heap *h, const char *text, size_t len, sshrpc_term *out,
-	sshrpc_err *err);
+SSHRPC_MUST_USE int sshrpc_term_parse(sshrpc_heap *h, const char *text, size_t len, sshrpc_term *out, sshrpc_err *err);
 /* The call syntax Module:Function(Arg, ...) with an optional final '.':
  * *mod and *fun are atoms, *args the proper list of the arguments. */
 SSHRPC_MUST_USE int sshrpc_term_parse_call(sshrpc_heap *h, const char *text, size_t len, sshrpc_term *mod,

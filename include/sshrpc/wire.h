@@ -89,8 +89,14 @@ void sshrpc_buf_set_secret(sshrpc_buf *b);
 void sshrpc_buf_free(sshrpc_buf *b);
 /* Empties the buffer, keeping its memory. */
 void sshrpc_buf_reset(sshrpc_buf *b);
-static inline uint8_t *sshrpc_buf_ptr(const sshrpc_buf *b) { return b->data + b->off; }
-static inline size_t sshrpc_buf_len(const sshrpc_buf *b) { return b->len; }
+static inline uint8_t *sshrpc_buf_ptr(const sshrpc_buf *b)
+{
+	return b->data + b->off;
+}
+static inline size_t sshrpc_buf_len(const sshrpc_buf *b)
+{
+	return b->len;
+}
 /* Makes room for n more bytes at the end without writing them. */
 SSHRPC_MUST_USE int sshrpc_buf_ensure(sshrpc_buf *b, size_t n);
 /* Appends n uninitialised bytes and points *p at them. */

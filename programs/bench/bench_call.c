@@ -173,7 +173,7 @@ int bench_call_check_reply(const bench_ctx *b, const uint8_t *etf, size_t len, u
 		*id = (uint64_t)sshrpc_load_be32(etf + off + 1);
 		off += 5;
 	} else if (etf[off] == 110 && off + 3 <= len && etf[off + 2] == 0 && etf[off + 1] <= 8 &&
-		off + 3 + etf[off + 1] <= len) { /* SMALL_BIG_EXT, positive */
+		   off + 3 + etf[off + 1] <= len) { /* SMALL_BIG_EXT, positive */
 		uint64_t v = 0;
 		for (int i = etf[off + 1]; i > 0; i--)
 			v = v << 8 | etf[off + 2 + i];
@@ -222,7 +222,7 @@ int bench_sink_check(size_t n, const uint8_t *etf, size_t len, uint8_t **ref, si
 	int kind = rpcwire_print_reply(&txt, etf, len, why, sizeof why);
 	int wl = snprintf(want, sizeof want, "{ok,%zu}\n", n);
 	bool ok = kind == RPC_REPLY_OK && sshrpc_buf_len(&txt) == (size_t)wl &&
-		memcmp(sshrpc_buf_ptr(&txt), want, (size_t)wl) == 0;
+		  memcmp(sshrpc_buf_ptr(&txt), want, (size_t)wl) == 0;
 	if (!ok)
 		fprintf(stderr, "sshrpc-bench: unexpected sys:sink reply: %.*s", (int)sshrpc_buf_len(&txt),
 			(const char *)sshrpc_buf_ptr(&txt));

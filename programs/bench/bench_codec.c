@@ -16,17 +16,17 @@ static double now_s(void)
 }
 
 /* Runs body in batches of 64 until min_s seconds passed; out = ops/s. */
-#define RATE(out, min_s, body)                                                                                     \
-	do {                                                                                                       \
-		double t0_ = now_s(), el_;                                                                         \
-		long n_ = 0;                                                                                       \
-		do {                                                                                               \
-			for (int k_ = 0; k_ < 64; k_++) {                                                          \
-				body;                                                                              \
-			}                                                                                          \
-			n_ += 64;                                                                                  \
-		} while ((el_ = now_s() - t0_) < (min_s));                                                         \
-		(out) = (double)n_ / el_;                                                                          \
+#define RATE(out, min_s, body)                                                                                         \
+	do {                                                                                                           \
+		double t0_ = now_s(), el_;                                                                             \
+		long n_ = 0;                                                                                           \
+		do {                                                                                                   \
+			for (int k_ = 0; k_ < 64; k_++) {                                                              \
+				body;                                                                                  \
+			}                                                                                              \
+			n_ += 64;                                                                                      \
+		} while ((el_ = now_s() - t0_) < (min_s));                                                             \
+		(out) = (double)n_ / el_;                                                                              \
 	} while (0)
 
 static int codec_case(const char *label, const sshrpc_term *t, double secs)
@@ -53,8 +53,8 @@ static int codec_case(const char *label, const sshrpc_term *t, double secs)
 		sshrpc_heap_free(&h);
 	});
 	RATE(dec_borrow, secs, {
-		bad |= sshrpc_etf_decode(&h, sshrpc_buf_ptr(&b), sshrpc_buf_len(&b), SSHRPC_ETF_BORROW, NULL, &out, NULL,
-			&err);
+		bad |= sshrpc_etf_decode(
+			&h, sshrpc_buf_ptr(&b), sshrpc_buf_len(&b), SSHRPC_ETF_BORROW, NULL, &out, NULL, &err);
 		sshrpc_heap_free(&h);
 	});
 	printf("%-26s %9zu %12.0f %10.1f %12.0f %10.1f %12.0f %10.1f%s\n", label, size, enc, enc * (double)size / 1e6,
@@ -106,7 +106,8 @@ int bench_codec_main(int argc, char **argv)
 	double calls;
 	RATE(calls, secs, {
 		size_t used = 0;
-		bad |= sshrpc_rpc_session_input(s, sshrpc_buf_ptr(&frame), sshrpc_buf_len(&frame), &used, 0) != SSHRPC_OK;
+		bad |= sshrpc_rpc_session_input(s, sshrpc_buf_ptr(&frame), sshrpc_buf_len(&frame), &used, 0) !=
+		       SSHRPC_OK;
 		size_t n = 0;
 		(void)sshrpc_rpc_session_output(s, &n);
 		replies += n > 0;

@@ -36,7 +36,7 @@
 typedef struct side {
 	const sshrpc_cipher_info *ci;
 	const sshrpc_mac_info *mi; /* NULL with an AEAD cipher */
-	size_t total;              /* packet bytes sealed per packet */
+	size_t total;		   /* packet bytes sealed per packet */
 	uint8_t *pkt;
 	uint8_t tag[64];
 	uint32_t seqnr;
@@ -62,15 +62,15 @@ static const char *evp_cipher_name(const sshrpc_cipher_info *ci)
 	static const struct {
 		const char *ssh, *evp;
 	} map[] = {
-	        {"chacha20-poly1305@openssh.com", "ChaCha20"},
-	        {"aes128-gcm@openssh.com", "AES-128-GCM"},
-	        {"aes256-gcm@openssh.com", "AES-256-GCM"},
-	        {"aes128-ctr", "AES-128-CTR"},
-	        {"aes192-ctr", "AES-192-CTR"},
-	        {"aes256-ctr", "AES-256-CTR"},
-	        {"aes128-cbc", "AES-128-CBC"},
-	        {"aes192-cbc", "AES-192-CBC"},
-	        {"aes256-cbc", "AES-256-CBC"},
+		{ "chacha20-poly1305@openssh.com", "ChaCha20" },
+		{ "aes128-gcm@openssh.com", "AES-128-GCM" },
+		{ "aes256-gcm@openssh.com", "AES-256-GCM" },
+		{ "aes128-ctr", "AES-128-CTR" },
+		{ "aes192-ctr", "AES-192-CTR" },
+		{ "aes256-ctr", "AES-256-CTR" },
+		{ "aes128-cbc", "AES-128-CBC" },
+		{ "aes192-cbc", "AES-192-CBC" },
+		{ "aes256-cbc", "AES-256-CBC" },
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (strcmp(map[i].ssh, ci->name) == 0)
@@ -147,13 +147,12 @@ static int side_init(side *s, const sshrpc_cipher_info *ci, const sshrpc_mac_inf
 	if (s->evp == NULL || s->ctx == NULL)
 		return -1;
 	if (ci->kind == SSHRPC_CIPHER_CHACHAPOLY) {
-		uint8_t zero_iv[16] = {0};
+		uint8_t zero_iv[16] = { 0 };
 		s->hdr = EVP_CIPHER_CTX_new();
 		s->evp_mac = EVP_MAC_fetch(NULL, "POLY1305", NULL);
 		s->mctx = s->evp_mac != NULL ? EVP_MAC_CTX_new(s->evp_mac) : NULL;
-		if (s->hdr == NULL || s->mctx == NULL ||
-		        EVP_EncryptInit_ex2(s->ctx, s->evp, key, zero_iv, NULL) != 1 ||
-		        EVP_EncryptInit_ex2(s->hdr, s->evp, key + 32, zero_iv, NULL) != 1)
+		if (s->hdr == NULL || s->mctx == NULL || EVP_EncryptInit_ex2(s->ctx, s->evp, key, zero_iv, NULL) != 1 ||
+			EVP_EncryptInit_ex2(s->hdr, s->evp, key + 32, zero_iv, NULL) != 1)
 			return -1;
 		return 0;
 	}
@@ -165,8 +164,8 @@ static int side_init(side *s, const sshrpc_cipher_info *ci, const sshrpc_mac_inf
 	}
 	EVP_CIPHER_CTX_set_padding(s->ctx, 0);
 	OSSL_PARAM params[2] = {
-	        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)evp_md_name(mi->hash), 0),
-	        OSSL_PARAM_construct_end(),
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)evp_md_name(mi->hash), 0),
+		OSSL_PARAM_construct_end(),
 	};
 	s->evp_mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	s->mctx = s->evp_mac != NULL ? EVP_MAC_CTX_new(s->evp_mac) : NULL;
@@ -194,11 +193,11 @@ static int seal_sshrpc(side *s)
 
 static int raw_hmac(side *s, uint32_t seq)
 {
-	uint8_t sb[4] = {(uint8_t)(seq >> 24), (uint8_t)(seq >> 16), (uint8_t)(seq >> 8), (uint8_t)seq};
+	uint8_t sb[4] = { (uint8_t)(seq >> 24), (uint8_t)(seq >> 16), (uint8_t)(seq >> 8), (uint8_t)seq };
 	size_t outl = 0;
 	if (EVP_MAC_init(s->mctx, NULL, 0, NULL) != 1 || EVP_MAC_update(s->mctx, sb, 4) != 1 ||
-	        EVP_MAC_update(s->mctx, s->pkt, s->total) != 1 ||
-	        EVP_MAC_final(s->mctx, s->tag, &outl, sizeof s->tag) != 1)
+		EVP_MAC_update(s->mctx, s->pkt, s->total) != 1 ||
+		EVP_MAC_final(s->mctx, s->tag, &outl, sizeof s->tag) != 1)
 		return -1;
 	return 0;
 }
@@ -214,10 +213,10 @@ static int raw_gcm(side *s)
 	int outl = 0;
 	uint8_t fin[16];
 	if (EVP_EncryptInit_ex(s->ctx, NULL, NULL, NULL, s->gcm_iv) != 1 ||
-	        EVP_EncryptUpdate(s->ctx, NULL, &outl, s->pkt, 4) != 1 ||
-	        EVP_EncryptUpdate(s->ctx, s->pkt + 4, &outl, s->pkt + 4, (int)s->total - 4) != 1 ||
-	        EVP_EncryptFinal_ex(s->ctx, fin, &outl) != 1 ||
-	        EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_AEAD_GET_TAG, 16, s->tag) != 1)
+		EVP_EncryptUpdate(s->ctx, NULL, &outl, s->pkt, 4) != 1 ||
+		EVP_EncryptUpdate(s->ctx, s->pkt + 4, &outl, s->pkt + 4, (int)s->total - 4) != 1 ||
+		EVP_EncryptFinal_ex(s->ctx, fin, &outl) != 1 ||
+		EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_AEAD_GET_TAG, 16, s->tag) != 1)
 		return -1;
 	for (int i = 11; i >= 4; i--)
 		if (++s->gcm_iv[i] != 0)
@@ -228,7 +227,7 @@ static int raw_gcm(side *s)
 static int raw_chachapoly(side *s, uint32_t seq)
 {
 	static const uint8_t zero[64];
-	uint8_t iv[16] = {0}, poly_key[64];
+	uint8_t iv[16] = { 0 }, poly_key[64];
 	int outl = 0;
 	size_t tl = 0;
 	/* IV: block counter 0 (LE64), then seqnr as a big-endian uint64. */
@@ -237,13 +236,12 @@ static int raw_chachapoly(side *s, uint32_t seq)
 	iv[14] = (uint8_t)(seq >> 8);
 	iv[15] = (uint8_t)seq;
 	if (EVP_EncryptInit_ex(s->hdr, NULL, NULL, NULL, iv) != 1 ||
-	        EVP_EncryptUpdate(s->hdr, s->pkt, &outl, s->pkt, 4) != 1 ||
-	        EVP_EncryptInit_ex(s->ctx, NULL, NULL, NULL, iv) != 1 ||
-	        EVP_EncryptUpdate(s->ctx, poly_key, &outl, zero, 64) != 1 ||
-	        EVP_EncryptUpdate(s->ctx, s->pkt + 4, &outl, s->pkt + 4, (int)s->total - 4) != 1 ||
-	        EVP_MAC_init(s->mctx, poly_key, 32, NULL) != 1 ||
-	        EVP_MAC_update(s->mctx, s->pkt, s->total) != 1 ||
-	        EVP_MAC_final(s->mctx, s->tag, &tl, 16) != 1)
+		EVP_EncryptUpdate(s->hdr, s->pkt, &outl, s->pkt, 4) != 1 ||
+		EVP_EncryptInit_ex(s->ctx, NULL, NULL, NULL, iv) != 1 ||
+		EVP_EncryptUpdate(s->ctx, poly_key, &outl, zero, 64) != 1 ||
+		EVP_EncryptUpdate(s->ctx, s->pkt + 4, &outl, s->pkt + 4, (int)s->total - 4) != 1 ||
+		EVP_MAC_init(s->mctx, poly_key, 32, NULL) != 1 || EVP_MAC_update(s->mctx, s->pkt, s->total) != 1 ||
+		EVP_MAC_final(s->mctx, s->tag, &tl, 16) != 1)
 		return -1;
 	return 0;
 }
@@ -335,7 +333,7 @@ typedef struct result {
 
 static int measure(const sshrpc_cipher_info *ci, const sshrpc_mac_info *mi, double secs, result *out)
 {
-	side w = {0}, r = {0};
+	side w = { 0 }, r = { 0 };
 	int rc = -1;
 	if (side_init(&w, ci, mi, false) != 0 || side_init(&r, ci, mi, true) != 0) {
 		fprintf(stderr, "sshrpc-bench crypto: cannot set up %s %s\n", ci->name, mi ? mi->name : "");
@@ -343,9 +341,9 @@ static int measure(const sshrpc_cipher_info *ci, const sshrpc_mac_info *mi, doub
 	}
 	/* Same work: one packet sealed both ways must match, tag included. */
 	if (seal_sshrpc(&w) != 0 || seal_raw(&r) != 0 || memcmp(w.pkt, r.pkt, w.total) != 0 ||
-	        memcmp(w.tag, r.tag, mi != NULL ? mi->out_len : ci->tag_len) != 0) {
+		memcmp(w.tag, r.tag, mi != NULL ? mi->out_len : ci->tag_len) != 0) {
 		fprintf(stderr, "sshrpc-bench crypto: %s %s: crypto/ and raw EVP disagree\n", ci->name,
-		        mi ? mi->name : "");
+			mi ? mi->name : "");
 		goto out;
 	}
 	double per = secs / RUNS, ws[RUNS], rs[RUNS];
@@ -373,9 +371,9 @@ out:
 static void usage(void)
 {
 	fprintf(stderr,
-	        "usage: sshrpc-bench crypto [--json] [--seconds S]\n"
-	        "  --seconds S  measuring time per pair, both sides together (default 1), in %d runs\n",
-	        RUNS);
+		"usage: sshrpc-bench crypto [--json] [--seconds S]\n"
+		"  --seconds S  measuring time per pair, both sides together (default 1), in %d runs\n",
+		RUNS);
 }
 
 int bench_crypto_main(int argc, char **argv)
@@ -391,7 +389,7 @@ int bench_crypto_main(int argc, char **argv)
 			secs = strtod(argv[++i], &end);
 			if (errno != 0 || *end != '\0' || !(secs > 0 && secs <= 3600)) {
 				fprintf(stderr, "sshrpc-bench crypto: --seconds wants a number of seconds in "
-				                "(0, 3600]\n");
+						"(0, 3600]\n");
 				return 2;
 			}
 		} else {
@@ -412,8 +410,8 @@ int bench_crypto_main(int argc, char **argv)
 		printf("sshrpc-bench crypto: %d-byte packets (%s), median of %d runs of %.2f s, sides "
 		       "interleaved\n"
 		       "%-30s %-30s %11s %11s %7s\n",
-		        PKT_BYTES, OpenSSL_version(OPENSSL_VERSION), RUNS, secs / RUNS, "cipher", "mac",
-		        "crypto/MB/s", "EVP MB/s", "ratio");
+			PKT_BYTES, OpenSSL_version(OPENSSL_VERSION), RUNS, secs / RUNS, "cipher", "mac", "crypto/MB/s",
+			"EVP MB/s", "ratio");
 	int failed = 0;
 	for (size_t c = 0; c < nc; c++) {
 		size_t passes = is_aead(ciphers[c]) ? 1 : nm;
@@ -426,9 +424,8 @@ int bench_crypto_main(int argc, char **argv)
 			result *r = &res[nr++];
 			if (!json) {
 				double ratio = r->sshrpc / r->evp;
-				printf("%-30s %-30s %11.1f %11.1f %6.1f%%%s\n", r->cipher,
-				        r->mac ? r->mac : "-", r->sshrpc, r->evp, 100 * ratio,
-				        ratio < TARGET ? "  below 90%" : "");
+				printf("%-30s %-30s %11.1f %11.1f %6.1f%%%s\n", r->cipher, r->mac ? r->mac : "-",
+					r->sshrpc, r->evp, 100 * ratio, ratio < TARGET ? "  below 90%" : "");
 				fflush(stdout);
 			}
 		}
@@ -436,15 +433,15 @@ int bench_crypto_main(int argc, char **argv)
 	if (json) {
 		printf("{\"benchmark\":\"crypto\",\"packet_bytes\":%d,\"runs\":%d,\"seconds_per_run\":%g,"
 		       "\"libcrypto\":\"%s\",\"unit\":\"MB per CPU second (10^6 bytes)\",\"results\":[",
-		        PKT_BYTES, RUNS, secs / RUNS, OpenSSL_version(OPENSSL_VERSION));
+			PKT_BYTES, RUNS, secs / RUNS, OpenSSL_version(OPENSSL_VERSION));
 		for (size_t i = 0; i < nr; i++) {
 			double ratio = res[i].sshrpc / res[i].evp;
 			printf("%s\n "
 			       "{\"cipher\":\"%s\",\"mac\":%s%s%s,\"sshrpc_mbps\":%.1f,\"evp_mbps\":%.1f,"
 			       "\"ratio\":%.3f,\"meets_target\":%s}",
-			        i ? "," : "", res[i].cipher, res[i].mac ? "\"" : "",
-			        res[i].mac ? res[i].mac : "null", res[i].mac ? "\"" : "", res[i].sshrpc,
-			        res[i].evp, ratio, ratio >= TARGET ? "true" : "false");
+				i ? "," : "", res[i].cipher, res[i].mac ? "\"" : "", res[i].mac ? res[i].mac : "null",
+				res[i].mac ? "\"" : "", res[i].sshrpc, res[i].evp, ratio,
+				ratio >= TARGET ? "true" : "false");
 		}
 		printf("\n]}\n");
 	}

@@ -318,7 +318,8 @@ static int wait_port(pid_t pid, int port, int timeout_ms)
 			return -1;
 		}
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+			.sin_port = htons((uint16_t)port),
 			.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 		int ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
 		if (fd >= 0)
@@ -530,8 +531,7 @@ static int append_text(const char *path, const char *text, size_t len)
 }
 
 /* A fresh ed25519 key in OpenSSH's format, its .pub beside it. */
-static int make_key(const char *path, const char *comment, sshrpc_buf *pub, sshrpc_key **keep, char *err,
-	size_t errlen)
+static int make_key(const char *path, const char *comment, sshrpc_buf *pub, sshrpc_key **keep, char *err, size_t errlen)
 {
 	sshrpc_key *k = NULL;
 	sshrpc_err e = { 0 };
@@ -740,7 +740,7 @@ static pid_t spawn_homed(bench_ctx *b, char *const cmd[], const char *log, bool 
 	/* what the servers must still see must not lie under the home */
 	size_t hl = pw != NULL ? strlen(pw->pw_dir) : 0;
 	bool hidden = pw == NULL || hl <= 1 || (strncmp(b->sshrpcd, pw->pw_dir, hl) == 0 && b->sshrpcd[hl] == '/') ||
-		(strncmp(b->dir, pw->pw_dir, hl) == 0 && b->dir[hl] == '/');
+		      (strncmp(b->dir, pw->pw_dir, hl) == 0 && b->dir[hl] == '/');
 	if (getuid() == 0 && !hidden && bench_have("/usr/bin/unshare") && b->home[0] != '\0') {
 		char *argv[48];
 		int n = 0;
@@ -765,8 +765,8 @@ int bench_start_sshrpcd(bench_ctx *b, const char *tag, pid_t *pid, int *port, ch
 	snprintf(log, sizeof log, "%s/sshrpcd-%s.log", b->dir, tag);
 	char ak[PATH_MAX + 32];
 	snprintf(ak, sizeof ak, "AuthorizedKeysFile=%s", b->authorized_keys);
-	char *argv[] = { b->sshrpcd, "-p", "127.0.0.1:0", "-h", b->host_key, "-o", ak, "-o", "LogLevel=ERROR",
-		"-o", "MaxStartups=10000", NULL };
+	char *argv[] = { b->sshrpcd, "-p", "127.0.0.1:0", "-h", b->host_key, "-o", ak, "-o", "LogLevel=ERROR", "-o",
+		"MaxStartups=10000", NULL };
 	*pid = spawn_server(argv, log, b->dir);
 	if (*pid < 0) {
 		snprintf(err, errlen, "cannot start %s: %s", b->sshrpcd, strerror(errno));
@@ -869,8 +869,8 @@ int bench_start_master(bench_ctx *b)
 	char out[1024];
 	int st = bench_run(argv, out, sizeof out);
 	if (st != 0) {
-		snprintf(b->master_error, sizeof b->master_error, "ssh -o ControlMaster=yes -N -f failed (%d): %.150s", st,
-			out);
+		snprintf(b->master_error, sizeof b->master_error, "ssh -o ControlMaster=yes -N -f failed (%d): %.150s",
+			st, out);
 		return -1;
 	}
 	/* -f put the master in the background: ask it for its pid so that it
@@ -899,7 +899,8 @@ int bench_start_dropbear(bench_ctx *b)
 	 * mounted over the user's (spawn_homed), which needs root. */
 	if (getuid() != 0) {
 		snprintf(b->db_error, sizeof b->db_error,
-			"not root: Dropbear would need the user's own ~/.ssh/authorized_keys, which the bench does not touch");
+			"not root: Dropbear would need the user's own ~/.ssh/authorized_keys, which the bench does not "
+			"touch");
 		return -1;
 	}
 	char sshdir[PATH_MAX + 8], ak[PATH_MAX + 32], hk[PATH_MAX], pidf[PATH_MAX], log[PATH_MAX];

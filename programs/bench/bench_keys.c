@@ -82,8 +82,8 @@ int bench_keys_main(int argc, char **argv)
 			if (sshrpc_key_sign(k, cases[c].alg, data, sizeof data, &sig) != SSHRPC_OK)
 				bad++;
 			double t1 = now_ms();
-			if (sshrpc_key_verify(k, cases[c].alg, sshrpc_buf_ptr(&sig), sshrpc_buf_len(&sig), data, sizeof data) !=
-				SSHRPC_OK)
+			if (sshrpc_key_verify(k, cases[c].alg, sshrpc_buf_ptr(&sig), sshrpc_buf_len(&sig), data,
+				    sizeof data) != SSHRPC_OK)
 				bad++;
 			double t2 = now_ms();
 			s[r] = t1 - t0;
@@ -134,7 +134,8 @@ int bench_keys_main(int argc, char **argv)
 		theirs[r] = now_ms() - t0;
 	}
 	double mo = median(ours, loads), mt = median(theirs, loads);
-	printf("\nEncrypted openssh-key-v1 ed25519 key (bcrypt_pbkdf, 16 rounds, aes256-ctr), median of %d loads\n", loads);
+	printf("\nEncrypted openssh-key-v1 ed25519 key (bcrypt_pbkdf, 16 rounds, aes256-ctr), median of %d loads\n",
+		loads);
 	printf("  sshrpc (sshrpc_privkey_parse)      %8.1f ms\n", mo);
 	printf("  ssh-keygen -y -P (whole process)   %8.1f ms\n", mt);
 	printf("  ratio ssh-keygen / sshrpc          %8.2f\n", mt / mo);

@@ -138,14 +138,15 @@ dead:
 	return -1;
 }
 
-static int one_at_a_time(bench_ctx *b, sshc *c, sshc_chan *ch, bench_series *s, const bench_budget *bud, char *err,
-	size_t errlen)
+static int one_at_a_time(
+	bench_ctx *b, sshc *c, sshc_chan *ch, bench_series *s, const bench_budget *bud, char *err, size_t errlen)
 {
 	s->start_ns = bench_now_ns();
 	while (!budget_over(bud, s->n, s->start_ns) && !bench_stopped()) {
 		uint64_t t0 = bench_now_ns();
 		uint32_t n;
-		if (sshc_write_all(c, ch, b->echo.frame, b->echo.frame_len) != 0 || read_frame(c, ch, &n, err, errlen) != 0)
+		if (sshc_write_all(c, ch, b->echo.frame, b->echo.frame_len) != 0 ||
+			read_frame(c, ch, &n, err, errlen) != 0)
 			return -1;
 		if (bench_call_check_mfa(b, sshrpc_buf_ptr(&ch->in) + 4, n) != 0) {
 			snprintf(err, errlen, "wrong reply");
@@ -229,8 +230,8 @@ static int pipelined(bench_ctx *b, sshc *c, sshc_chan *ch, int depth, bench_seri
 	return rc;
 }
 
-int bench_ours_stream(bench_ctx *b, sshc *c, int kind, int depth, bench_series *s, const bench_budget *bud,
-	char *err, size_t errlen)
+int bench_ours_stream(
+	bench_ctx *b, sshc *c, int kind, int depth, bench_series *s, const bench_budget *bud, char *err, size_t errlen)
 {
 	sshc_chan *ch;
 	if (open_stream(c, kind, &ch, err, errlen) != 0)
@@ -300,7 +301,8 @@ int bench_ours_sink(bench_ctx *b, const char *cipher, const char *mac, uint64_t 
 	if (rc == 0) {
 		const sshrpc_transport_algs *a = sshrpc_transport_get_algs(c->s.t);
 		if (a->cipher_c2s == NULL || strcmp(a->cipher_c2s, cipher) != 0) {
-			snprintf(err, errlen, "negotiated %s, not %s", a->cipher_c2s ? a->cipher_c2s : "nothing", cipher);
+			snprintf(err, errlen, "negotiated %s, not %s", a->cipher_c2s ? a->cipher_c2s : "nothing",
+				cipher);
 			rc = -1;
 		}
 	}

@@ -129,7 +129,8 @@ int bench_peer_exec(bench_ctx *b, int variant, bench_series *s, const bench_budg
 	s->start_ns = bench_now_ns();
 	for (;;) {
 		if (s->n % 10 == 0 &&
-			(s->n >= bud->max_calls || (s->n >= 10 && (double)(bench_now_ns() - s->start_ns) / 1e9 >= bud->max_s)))
+			(s->n >= bud->max_calls ||
+				(s->n >= 10 && (double)(bench_now_ns() - s->start_ns) / 1e9 >= bud->max_s)))
 			break;
 		if (bench_stopped()) {
 			rc = -1;
@@ -276,8 +277,9 @@ int bench_peer_stream(bench_ctx *b, int depth, bench_series *s, const bench_budg
 	s->start_ns = bench_now_ns();
 	if (rc == 0 && depth == 0) {
 		for (;;) {
-			if (s->n % 10 == 0 && (s->n >= bud->max_calls ||
-						      (s->n >= 10 && (double)(bench_now_ns() - s->start_ns) / 1e9 >= bud->max_s)))
+			if (s->n % 10 == 0 &&
+				(s->n >= bud->max_calls ||
+					(s->n >= 10 && (double)(bench_now_ns() - s->start_ns) / 1e9 >= bud->max_s)))
 				break;
 			if (bench_stopped()) {
 				rc = -1;
@@ -314,8 +316,8 @@ int bench_peer_stream(bench_ctx *b, int depth, bench_series *s, const bench_budg
 					if (n_sent >= s->cap || bench_stopped() ||
 						(n_sent % 10 == 0 &&
 							(n_sent >= bud->max_calls ||
-								(n_sent >= 10 &&
-									(double)(now - s->start_ns) / 1e9 >= bud->max_s)))) {
+								(n_sent >= 10 && (double)(now - s->start_ns) / 1e9 >=
+											 bud->max_s)))) {
 						stop = true;
 						break;
 					}
@@ -340,8 +342,8 @@ int bench_peer_stream(bench_ctx *b, int depth, bench_series *s, const bench_budg
 			bool got = false;
 			while ((f = rbuf_frame(&r, &n)) != NULL) {
 				uint64_t id;
-				if (bench_call_check_reply(b, f, n, &id) != 0 || id < FIRST_ID || id - FIRST_ID >= n_sent ||
-					sent[id - FIRST_ID] == 0) {
+				if (bench_call_check_reply(b, f, n, &id) != 0 || id < FIRST_ID ||
+					id - FIRST_ID >= n_sent || sent[id - FIRST_ID] == 0) {
 					rc = -2;
 					break;
 				}

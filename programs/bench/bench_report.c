@@ -52,14 +52,14 @@ static bool ok(const bench_result *r)
 
 typedef struct target {
 	const char *key;
-	const char *text;   /* what issue 7 asks */
-	bool at_least;      /* measured >= required (else <=) */
+	const char *text; /* what issue 7 asks */
+	bool at_least;	  /* measured >= required (else <=) */
 	double required;
 	double measured;
-	const char *unit;   /* "x" or "ms" or "KiB" */
+	const char *unit; /* "x" or "ms" or "KiB" */
 	bool known;
 	bool met;
-	char basis[200];    /* what the measured figure is made of */
+	char basis[200]; /* what the measured figure is made of */
 } target;
 
 static void ratio_target(const bench_ctx *b, target *t, const char *num, const char *den, bool cps)
@@ -87,29 +87,33 @@ static int targets(const bench_ctx *b, target *t, int max)
 {
 	int n = 0;
 	const target defs[] = {
-		{ "subsystem_vs_openssh", "subsystem, one call at a time: at most 1/2 the latency of OpenSSH (ssh -s, our stdio subsystem)",
+		{ "subsystem_vs_openssh",
+			"subsystem, one call at a time: at most 1/2 the latency of OpenSSH (ssh -s, our stdio "
+			"subsystem)",
 			true, 2, 0, "x", false, false, "" },
-		{ "shell_vs_openssh", "shell, one call at a time: at most 1/2 the latency of OpenSSH (ssh -s, our stdio subsystem)", true, 2,
+		{ "shell_vs_openssh",
+			"shell, one call at a time: at most 1/2 the latency of OpenSSH (ssh -s, our stdio subsystem)",
+			true, 2, 0, "x", false, false, "" },
+		{ "subsystem_vs_tcp", "subsystem, one call at a time: within 3x of a plain TCP loopback round trip",
+			false, 3, 0, "x", false, false, "" },
+		{ "shell_vs_tcp", "shell, one call at a time: within 3x of a plain TCP loopback round trip", false, 3,
 			0, "x", false, false, "" },
-		{ "subsystem_vs_tcp", "subsystem, one call at a time: within 3x of a plain TCP loopback round trip", false, 3, 0, "x",
+		{ "exec_vs_dropbear", "exec: at least 15x faster than dbclient -> Dropbear running true", true, 15, 0,
+			"x", false, false, "" },
+		{ "exec_vs_openssh", "exec: at least 50x faster than ssh host CALL", true, 50, 0, "x", false, false,
+			"" },
+		{ "exec_mod_vs_openssh", "exec-mod: at least 50x faster than ControlMaster ssh -S per call", true, 50,
+			0, "x", false, false, "" },
+		{ "pipe64_vs_openssh", "pipelined 64: at least 1.5x the calls/s of OpenSSH carrying the same frames",
+			true, 1.5, 0, "x", false, false, "" },
+		{ "sink_aes128gcm", "sys:sink, aes128-gcm@openssh.com: at least 2x OpenSSH's cat >/dev/null", true, 2,
+			0, "x", false, false, "" },
+		{ "sink_aes128ctr", "sys:sink, aes128-ctr + hmac-sha2-256: at least 2x OpenSSH's cat >/dev/null", true,
+			2, 0, "x", false, false, "" },
+		{ "conn_cpu", "server CPU per connection (kex + auth + session): at most 0.5 ms", false, 0.5, 0, "ms",
 			false, false, "" },
-		{ "shell_vs_tcp", "shell, one call at a time: within 3x of a plain TCP loopback round trip", false, 3, 0, "x", false,
-			false, "" },
-		{ "exec_vs_dropbear", "exec: at least 15x faster than dbclient -> Dropbear running true", true, 15, 0, "x", false, false,
-			"" },
-		{ "exec_vs_openssh", "exec: at least 50x faster than ssh host CALL", true, 50, 0, "x", false, false, "" },
-		{ "exec_mod_vs_openssh", "exec-mod: at least 50x faster than ControlMaster ssh -S per call", true, 50, 0, "x", false,
-			false, "" },
-		{ "pipe64_vs_openssh", "pipelined 64: at least 1.5x the calls/s of OpenSSH carrying the same frames", true, 1.5, 0, "x",
+		{ "conn_mem", "server memory per idle authenticated connection: at most 32 KiB", false, 32, 0, "KiB",
 			false, false, "" },
-		{ "sink_aes128gcm", "sys:sink, aes128-gcm@openssh.com: at least 2x OpenSSH's cat >/dev/null", true, 2, 0, "x", false,
-			false, "" },
-		{ "sink_aes128ctr", "sys:sink, aes128-ctr + hmac-sha2-256: at least 2x OpenSSH's cat >/dev/null", true, 2, 0, "x", false,
-			false, "" },
-		{ "conn_cpu", "server CPU per connection (kex + auth + session): at most 0.5 ms", false, 0.5, 0, "ms", false, false,
-			"" },
-		{ "conn_mem", "server memory per idle authenticated connection: at most 32 KiB", false, 32, 0, "KiB", false, false,
-			"" },
 	};
 	for (size_t i = 0; i < sizeof defs / sizeof defs[0] && n < max; i++)
 		t[n++] = defs[i];
@@ -124,8 +128,8 @@ static int targets(const bench_ctx *b, target *t, int max)
 	for (int i = 0; i < b->n_tput; i++) {
 		const bench_tput *p = &b->tput[i];
 		target *x = strcmp(p->cipher, "aes128-gcm@openssh.com") == 0 ? &t[8]
-			: strcmp(p->cipher, "aes128-ctr") == 0			? &t[9]
-										: NULL;
+			    : strcmp(p->cipher, "aes128-ctr") == 0	     ? &t[9]
+									     : NULL;
 		if (x != NULL && p->ours_mbs > 0 && p->openssh_mbs > 0) {
 			x->measured = p->ours_mbs / p->openssh_mbs;
 			x->known = true;
@@ -133,8 +137,9 @@ static int targets(const bench_ctx *b, target *t, int max)
 			       tc = p->openssh_cpu.client_ms + p->openssh_cpu.server_ms;
 			if (p->ours_cpu.client_ms >= 0 && p->ours_cpu.server_ms >= 0 && p->openssh_cpu.client_ms >= 0 &&
 				p->openssh_cpu.server_ms >= 0 && oc > 0)
-				snprintf(x->basis, sizeof x->basis, "%.0f / %.0f MB/s; CPU per MiB %.2f / %.2f ms = %.2fx",
-					p->ours_mbs, p->openssh_mbs, tc, oc, tc / oc);
+				snprintf(x->basis, sizeof x->basis,
+					"%.0f / %.0f MB/s; CPU per MiB %.2f / %.2f ms = %.2fx", p->ours_mbs,
+					p->openssh_mbs, tc, oc, tc / oc);
 			else
 				snprintf(x->basis, sizeof x->basis, "%.0f / %.0f MB/s", p->ours_mbs, p->openssh_mbs);
 		}
@@ -195,26 +200,33 @@ void bench_report_table(const bench_ctx *b, FILE *f)
 	bool any_pin = false;
 	for (int i = 0; i < b->n_res; i++)
 		any_pin |= b->res[i].pinned;
-	fprintf(f, "\nsshrpc-bench: sys:echo(<<%zu bytes>>) per call over loopback, %s, %d CPUs shared with other work\n",
+	fprintf(f,
+		"\nsshrpc-bench: sys:echo(<<%zu bytes>>) per call over loopback, %s, %d CPUs shared with other work\n",
 		b->payload, b->cpu_model[0] ? b->cpu_model : "unknown CPU", b->ncpu);
 	fprintf(f, "%d repeat%s interleaved across sides; each figure is the median over the repeats\n", b->repeats,
 		b->repeats == 1 ? "" : "s");
 	fprintf(f, "our client negotiated: %s\n", b->negotiated[0] ? b->negotiated : "?");
-	fprintf(f, "load average (1 min) at start %.1f, at end %.1f: above ~0.5 other work shared the CPUs\n", b->load_start,
-		b->load_end);
+	fprintf(f, "load average (1 min) at start %.1f, at end %.1f: above ~0.5 other work shared the CPUs\n",
+		b->load_start, b->load_end);
 	if (b->target != NULL)
 		fprintf(f, "server: --target %s (not started by the bench)\n", b->target);
 	if (b->compare && b->sshd_pid > 0)
 		fprintf(f, "%s\n",
-			b->sshd_homed ? "sshd and Dropbear ran commands with an empty home mounted over the user's (no ~/.bashrc)"
-				      : "sshd ran commands in the user's own home: its shell start-up files count in its figures");
+			b->sshd_homed ? "sshd and Dropbear ran commands with an empty home mounted over the user's (no "
+					"~/.bashrc)"
+				      : "sshd ran commands in the user's own home: its shell start-up files count in "
+					"its figures");
 	if (any_pin)
-		fprintf(f, "rows marked * ran with every process (bench, servers, ssh, sshd children) pinned to CPU %d\n", b->cpu);
+		fprintf(f,
+			"rows marked * ran with every process (bench, servers, ssh, sshd children) pinned to CPU %d\n",
+			b->cpu);
 
-	fprintf(f, "\nPer-call latency, sshrpc client -> sshrpcd (ms; mean and sigma from sets of 10 calls, the paper's method;\n"
-		   "CPU us: CPU time per call of every process on the path, client and server, where the bench can read it)\n");
-	fprintf(f, "%-14s %10s %9s %10s %10s %11s %9s %8s   %s\n", "mode", "mean", "sigma", "median", "p99", "calls/s", "calls",
-		"CPU us", "paper Table 1 (800 MHz Atom)");
+	fprintf(f, "\nPer-call latency, sshrpc client -> sshrpcd (ms; mean and sigma from sets of 10 calls, the "
+		   "paper's method;\n"
+		   "CPU us: CPU time per call of every process on the path, client and server, where the bench can "
+		   "read it)\n");
+	fprintf(f, "%-14s %10s %9s %10s %10s %11s %9s %8s   %s\n", "mode", "mean", "sigma", "median", "p99", "calls/s",
+		"calls", "CPU us", "paper Table 1 (800 MHz Atom)");
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		const bench_result *r = NULL;
 		for (int k = 0; k < b->n_res; k++)
@@ -244,27 +256,30 @@ void bench_report_table(const bench_ctx *b, FILE *f)
 		char cpu[16] = "-";
 		if (r->st.cpu_us >= 0)
 			snprintf(cpu, sizeof cpu, "%.2f", r->st.cpu_us);
-		fprintf(f, "%-14s %10s %9s %10s %10s %11s %9zu %8s   %s\n", label, m, sd, md, p99, cps, r->st.calls, cpu, ps);
+		fprintf(f, "%-14s %10s %9s %10s %10s %11s %9zu %8s   %s\n", label, m, sd, md, p99, cps, r->st.calls,
+			cpu, ps);
 	}
 
 	if (!b->compare)
 		fprintf(f, "\nOpenSSH and Dropbear: not measured (--compare asks for them)\n");
 	else
-		fprintf(f, "\nThe same calls by OpenSSH%s%s%s (ratio: their median latency / ours; pipelined: our calls/s / theirs)\n"
-		       "%-14s %-44s %10s %10s %11s %9s %8s %9s\n",
-			b->ssh_version[0] ? " (" : "", b->ssh_version, b->ssh_version[0] ? ")" : "", "mode", "what", "median",
-			"p99", "calls/s", "ratio", "CPU us", "CPU ratio");
+		fprintf(f,
+			"\nThe same calls by OpenSSH%s%s%s (ratio: their median latency / ours; pipelined: our calls/s "
+			"/ theirs)\n"
+			"%-14s %-44s %10s %10s %11s %9s %8s %9s\n",
+			b->ssh_version[0] ? " (" : "", b->ssh_version, b->ssh_version[0] ? ")" : "", "mode", "what",
+			"median", "p99", "calls/s", "ratio", "CPU us", "CPU ratio");
 	for (int k = 0; k < b->n_res && b->compare; k++) {
 		const bench_result *r = &b->res[k];
 		if (r->side != SIDE_OPENSSH && r->side != SIDE_DROPBEAR)
 			continue;
 		char label[32], what[64];
 		snprintf(label, sizeof label, "%s%s", row_label(r->mode), r->pinned ? " *" : "");
-		const char *w = strcmp(r->id, "openssh.exec") == 0 ? "ssh host '<sshrpcd> --exec CALL'"
-			: strcmp(r->id, "openssh.exec-true") == 0   ? "ssh host true (no RPC: sshd's floor)"
-			: strcmp(r->id, "dropbear.exec-true") == 0  ? "dbclient host true (Dropbear)"
-			: strcmp(r->id, "openssh.exec-mod") == 0    ? "ssh -S CTL host '<sshrpcd> --exec CALL'"
-								    : "ssh -s host sshrpc (our stdio server)";
+		const char *w = strcmp(r->id, "openssh.exec") == 0	   ? "ssh host '<sshrpcd> --exec CALL'"
+				: strcmp(r->id, "openssh.exec-true") == 0  ? "ssh host true (no RPC: sshd's floor)"
+				: strcmp(r->id, "dropbear.exec-true") == 0 ? "dbclient host true (Dropbear)"
+				: strcmp(r->id, "openssh.exec-mod") == 0   ? "ssh -S CTL host '<sshrpcd> --exec CALL'"
+									   : "ssh -s host sshrpc (our stdio server)";
 		snprintf(what, sizeof what, "%s", w);
 		if (!ok(r)) {
 			fprintf(f, "%-14s %-44s not measured: %s\n", label, what, r->error[0] ? r->error : "no data");
@@ -293,8 +308,10 @@ void bench_report_table(const bench_ctx *b, FILE *f)
 	}
 
 	if (b->n_tput > 0) {
-		fprintf(f, "\nBulk: sys:sink(<<1 MiB>>) frames on our subsystem vs ssh -c CIPHER host 'cat >/dev/null' fed the same "
-		       "bytes (%llu MiB per run; MB = 10^6 bytes)\n",
+		fprintf(f,
+			"\nBulk: sys:sink(<<1 MiB>>) frames on our subsystem vs ssh -c CIPHER host 'cat >/dev/null' "
+			"fed the same "
+			"bytes (%llu MiB per run; MB = 10^6 bytes)\n",
 			(unsigned long long)(b->bulk_bytes >> 20));
 		fprintf(f, "%-44s %12s %14s %8s\n", "cipher", "ours MB/s", "OpenSSH MB/s", "ratio");
 		for (int i = 0; i < b->n_tput; i++) {
@@ -307,17 +324,22 @@ void bench_report_table(const bench_ctx *b, FILE *f)
 			char theirs[32] = "not asked";
 			if (b->compare)
 				snprintf(theirs, sizeof theirs, "%.0f", t->openssh_mbs);
-			fprintf(f, "%-44s %12.0f %14s %8s%s%s\n", name, t->ours_mbs, theirs, ratio, t->error[0] ? "  " : "",
-				t->error);
+			fprintf(f, "%-44s %12.0f %14s %8s%s%s\n", name, t->ours_mbs, theirs, ratio,
+				t->error[0] ? "  " : "", t->error);
 		}
 		if (b->compare)
-			fprintf(f, "CPU per MiB carried (ms, client + server): OpenSSH's client is ssh plus this process feeding "
-				   "its pipe,\nits server the session's sshd processes (cat not counted). Other load stretches MB/s, "
-				   "not these.\n%-44s %18s %18s %8s\n",
+			fprintf(f,
+				"CPU per MiB carried (ms, client + server): OpenSSH's client is ssh plus this process "
+				"feeding "
+				"its pipe,\nits server the session's sshd processes (cat not counted). Other load "
+				"stretches MB/s, "
+				"not these.\n%-44s %18s %18s %8s\n",
 				"cipher", "ours", "OpenSSH", "ratio");
 		else
-			fprintf(f, "CPU per MiB carried (ms, client + server; the server's only when the bench started it)\n"
-				   "%-44s %18s\n",
+			fprintf(f,
+				"CPU per MiB carried (ms, client + server; the server's only when the bench started "
+				"it)\n"
+				"%-44s %18s\n",
 				"cipher", "ours");
 		for (int i = 0; i < b->n_tput; i++) {
 			const bench_tput *t = &b->tput[i];
@@ -330,7 +352,8 @@ void bench_report_table(const bench_ctx *b, FILE *f)
 			else if (t->ours_cpu.client_ms >= 0)
 				snprintf(o, sizeof o, "%.2f + ?", t->ours_cpu.client_ms);
 			if (t->openssh_cpu.client_ms >= 0 && t->openssh_cpu.server_ms >= 0)
-				snprintf(p, sizeof p, "%.2f + %.2f", t->openssh_cpu.client_ms, t->openssh_cpu.server_ms);
+				snprintf(
+					p, sizeof p, "%.2f + %.2f", t->openssh_cpu.client_ms, t->openssh_cpu.server_ms);
 			if (t->ours_cpu.client_ms >= 0 && t->ours_cpu.server_ms >= 0 && t->openssh_cpu.client_ms >= 0 &&
 				t->openssh_cpu.server_ms >= 0 && os > 0)
 				snprintf(ratio, sizeof ratio, "%.2fx", ts / os);
@@ -343,19 +366,25 @@ void bench_report_table(const bench_ctx *b, FILE *f)
 
 	const bench_conns *c = &b->conns;
 	if (c->n > 0) {
-		fprintf(f, "\nPer connection on the server (%d idle authenticated sessions, each with an open subsystem channel)\n",
+		fprintf(f,
+			"\nPer connection on the server (%d idle authenticated sessions, each with an open subsystem "
+			"channel)\n",
 			c->n);
 		if (c->error[0] != '\0')
 			fprintf(f, "  sshrpcd: not measured: %s\n", c->error);
 		else
-			fprintf(f, "  sshrpcd: %.3f ms CPU (schedstat; %.3f ms from utime+stime ticks, of which %.3f ms in the kernel), "
-				   "%.1f KiB VmRSS per connection\n",
+			fprintf(f,
+				"  sshrpcd: %.3f ms CPU (schedstat; %.3f ms from utime+stime ticks, of which %.3f ms "
+				"in the kernel), "
+				"%.1f KiB VmRSS per connection\n",
 				c->cpu_ms, c->cpu_ms_ticks, c->sys_ms_ticks, c->rss_kib);
 		if (c->o_error[0] != '\0')
 			fprintf(f, "  OpenSSH sshd: not measured: %s\n", c->o_error);
 		else if (c->n_openssh > 0)
-			fprintf(f, "  OpenSSH sshd (%d connections): %.2f ms CPU, %.0f KiB RSS (%.0f KiB PSS) in its sshd processes, plus "
-			       "%.0f KiB RSS for the subsystem process, per connection\n",
+			fprintf(f,
+				"  OpenSSH sshd (%d connections): %.2f ms CPU, %.0f KiB RSS (%.0f KiB PSS) in its sshd "
+				"processes, plus "
+				"%.0f KiB RSS for the subsystem process, per connection\n",
 				c->n_openssh, c->o_cpu_ms, c->o_rss_kib, c->o_pss_kib, c->o_sub_rss_kib);
 	}
 
@@ -369,7 +398,8 @@ void bench_report_table(const bench_ctx *b, FILE *f)
 		if (!t[i].known) {
 			/* said once, below, not as a row of n/a */
 			if (ml + strlen(t[i].key) + 3 < sizeof missing)
-				ml += (size_t)snprintf(missing + ml, sizeof missing - ml, "%s%s", ml ? ", " : "", t[i].key);
+				ml += (size_t)snprintf(
+					missing + ml, sizeof missing - ml, "%s%s", ml ? ", " : "", t[i].key);
 			continue;
 		}
 		snprintf(need, sizeof need, "%s %g%s", t[i].at_least ? ">=" : "<=", t[i].required, t[i].unit);
@@ -435,8 +465,8 @@ int bench_report_json(const bench_ctx *b, const char *path)
 	jstr(f, b->db_version);
 	fprintf(f, ",\n  \"negotiated\": ");
 	jstr(f, b->negotiated);
-	fprintf(f, ",\n  \"payload_bytes\": %zu,\n  \"repeats\": %d,\n  \"quick\": %s,\n  \"pinned_cpu\": %d,\n", b->payload,
-		b->repeats, b->quick ? "true" : "false", b->pin ? b->cpu : -1);
+	fprintf(f, ",\n  \"payload_bytes\": %zu,\n  \"repeats\": %d,\n  \"quick\": %s,\n  \"pinned_cpu\": %d,\n",
+		b->payload, b->repeats, b->quick ? "true" : "false", b->pin ? b->cpu : -1);
 	fprintf(f, "  \"load_average_start\": ");
 	jnum(f, b->load_start);
 	fprintf(f, ",\n  \"load_average_end\": ");
@@ -450,11 +480,12 @@ int bench_report_json(const bench_ctx *b, const char *path)
 		jstr(f, r->id);
 		fprintf(f, ", \"mode\": ");
 		jstr(f, r->mode);
-		fprintf(f, ", \"side\": \"%s\", \"outstanding\": %d, \"pinned\": %s, \"what\": ", side_name(r->side), r->depth,
-			r->pinned ? "true" : "false");
+		fprintf(f, ", \"side\": \"%s\", \"outstanding\": %d, \"pinned\": %s, \"what\": ", side_name(r->side),
+			r->depth, r->pinned ? "true" : "false");
 		jstr(f, r->what);
 		if (ok(r)) {
-			fprintf(f, ", \"calls\": %zu, \"repeats\": %zu, \"sets_of_10\": %zu, \"mean_ms\": ", r->st.calls,
+			fprintf(f,
+				", \"calls\": %zu, \"repeats\": %zu, \"sets_of_10\": %zu, \"mean_ms\": ", r->st.calls,
 				r->st.repeats, r->st.nsets);
 			jnum(f, r->st.mean_ms);
 			fprintf(f, ", \"sd_ms\": ");
@@ -540,14 +571,19 @@ int bench_report_json(const bench_ctx *b, const char *path)
 	for (int i = 0; i < nt; i++) {
 		fprintf(f, "    {\"key\": \"%s\", \"target\": ", t[i].key);
 		jstr(f, t[i].text);
-		fprintf(f, ", \"required\": \"%s%g%s\", \"measured\": ", t[i].at_least ? ">=" : "<=", t[i].required, t[i].unit);
+		fprintf(f, ", \"required\": \"%s%g%s\", \"measured\": ", t[i].at_least ? ">=" : "<=", t[i].required,
+			t[i].unit);
 		if (t[i].known)
 			jnum(f, t[i].measured);
 		else
 			fputs("null", f);
 		fprintf(f, ", \"unit\": \"%s\", \"basis\": ", t[i].unit);
 		jstr(f, t[i].basis);
-		fprintf(f, ", \"met\": %s}%s\n", !t[i].known ? "null" : t[i].met ? "true" : "false", i + 1 < nt ? "," : "");
+		fprintf(f, ", \"met\": %s}%s\n",
+			!t[i].known ? "null"
+			: t[i].met  ? "true"
+				    : "false",
+			i + 1 < nt ? "," : "");
 	}
 	fprintf(f, "  ]\n}\n");
 	if (f == stdout)
@@ -610,23 +646,25 @@ int bench_report_plot(const bench_ctx *b, const char *path, char *err, size_t er
 	else
 		fprintf(s, "set terminal pngcairo size 1000,560 font 'sans,10'\n");
 	fprintf(s, "set output '%s'\n", path);
-	fprintf(s, "set termoption noenhanced\n"
-		   "set datafile missing '?'\n"
-		   "set title 'sshrpc-bench: ms per sys:echo call (median latency; pipelined: 1/throughput), loopback, %d shared CPUs'\n"
-		   "set ylabel 'ms per call'\n"
-		   "set logscale y\n"
-		   "set format y '%%g'\n"
-		   "set yrange [0.001:3000]\n"
-		   "set grid ytics\n"
-		   "set style data histograms\n"
-		   "set style histogram clustered gap 1\n"
-		   "set style fill solid 0.85 border -1\n"
-		   "set boxwidth 0.9\n"
-		   "set key top right\n"
-		   "set bmargin 4\n"
-		   "plot '%s' using 2:xtic(1) title 'sshrpc (ours)' lc rgb '#1f77b4', \\\n"
-		   "     '' using 3 title 'OpenSSH (%s)' lc rgb '#d62728', \\\n"
-		   "     '' using 4 title 'Dropbear (exec) / plain TCP round trip (subsystem)' lc rgb '#7f7f7f'\n",
+	fprintf(s,
+		"set termoption noenhanced\n"
+		"set datafile missing '?'\n"
+		"set title 'sshrpc-bench: ms per sys:echo call (median latency; pipelined: 1/throughput), loopback, %d "
+		"shared CPUs'\n"
+		"set ylabel 'ms per call'\n"
+		"set logscale y\n"
+		"set format y '%%g'\n"
+		"set yrange [0.001:3000]\n"
+		"set grid ytics\n"
+		"set style data histograms\n"
+		"set style histogram clustered gap 1\n"
+		"set style fill solid 0.85 border -1\n"
+		"set boxwidth 0.9\n"
+		"set key top right\n"
+		"set bmargin 4\n"
+		"plot '%s' using 2:xtic(1) title 'sshrpc (ours)' lc rgb '#1f77b4', \\\n"
+		"     '' using 3 title 'OpenSSH (%s)' lc rgb '#d62728', \\\n"
+		"     '' using 4 title 'Dropbear (exec) / plain TCP round trip (subsystem)' lc rgb '#7f7f7f'\n",
 		b->ncpu, data, b->ssh_version[0] ? b->ssh_version : "ssh");
 	fclose(s);
 	char out[1024];

@@ -17,14 +17,15 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: sshrpc-bench [--quick] [--json [FILE]] [--plot FILE.png|FILE.svg] [--connections N]\n"
-		"                    [--repeats R] [--payload BYTES] [--bulk-mib M] [--no-pin] [--cpu N]\n"
-		"                    [--only MODE,...]  (exec exec-mod shell subsystem pipe1 pipe16 pipe64 tcp bulk connections)\n"
-		"                    [--target HOST:PORT --identity KEY [--known-hosts FILE]] [--compare | --no-compare]\n"
-		"       sshrpc-bench crypto [--json] [--seconds S]\n"
-		"Without --target it starts sshrpcd (next to this program), OpenSSH's sshd and Dropbear\n"
-		"on free loopback ports with throwaway keys, and stops them at the end.\n");
+	fprintf(f, "usage: sshrpc-bench [--quick] [--json [FILE]] [--plot FILE.png|FILE.svg] [--connections N]\n"
+		   "                    [--repeats R] [--payload BYTES] [--bulk-mib M] [--no-pin] [--cpu N]\n"
+		   "                    [--only MODE,...]  (exec exec-mod shell subsystem pipe1 pipe16 pipe64 tcp bulk "
+		   "connections)\n"
+		   "                    [--target HOST:PORT --identity KEY [--known-hosts FILE]] [--compare | "
+		   "--no-compare]\n"
+		   "       sshrpc-bench crypto [--json] [--seconds S]\n"
+		   "Without --target it starts sshrpcd (next to this program), OpenSSH's sshd and Dropbear\n"
+		   "on free loopback ports with throwaway keys, and stops them at the end.\n");
 }
 
 bench_result *bench_result_add(bench_ctx *b, const char *id, const char *mode, int side, int depth)
@@ -50,8 +51,8 @@ bench_result *bench_result_find(bench_ctx *b, const char *id)
 
 /* ---- measuring one mode on several sides, interleaved ------------------------------------ */
 
-typedef int (*run_fn)(bench_ctx *b, const void *arg, bench_series *s, const bench_budget *bud, char *err,
-	size_t errlen);
+typedef int (*run_fn)(
+	bench_ctx *b, const void *arg, bench_series *s, const bench_budget *bud, char *err, size_t errlen);
 
 typedef struct job {
 	bench_result *res;
@@ -97,7 +98,9 @@ static void measure(bench_ctx *b, job *jobs, int n, bool pinned, unsigned watchd
 			char err[240] = "";
 			if (jb->fn(b, jb->arg, &s, &jb->bud, err, sizeof err) != 0) {
 				snprintf(jb->res->error, sizeof jb->res->error, "%s",
-					bench_stopped() ? "interrupted (or the watchdog fired)" : err[0] ? err : "failed");
+					bench_stopped() ? "interrupted (or the watchdog fired)"
+					: err[0]	? err
+							: "failed");
 			} else if (nrep[j] < 16) {
 				bench_stats_of(&s, &reps[j][nrep[j]++]);
 			}
@@ -123,34 +126,34 @@ typedef struct stream_arg {
 	int kind, depth;
 } stream_arg;
 
-static int run_ours_stream(bench_ctx *b, const void *arg, bench_series *s, const bench_budget *bud, char *err,
-	size_t errlen)
+static int run_ours_stream(
+	bench_ctx *b, const void *arg, bench_series *s, const bench_budget *bud, char *err, size_t errlen)
 {
 	const stream_arg *a = arg;
 	return bench_ours_stream(b, a->c, a->kind, a->depth, s, bud, err, errlen);
 }
 
-static int run_ours_exec_mod(bench_ctx *b, const void *arg, bench_series *s, const bench_budget *bud, char *err,
-	size_t errlen)
+static int run_ours_exec_mod(
+	bench_ctx *b, const void *arg, bench_series *s, const bench_budget *bud, char *err, size_t errlen)
 {
 	return bench_ours_exec_mod(b, (sshc *)arg, s, bud, err, errlen);
 }
 
-static int run_ours_exec(bench_ctx *b, const void *arg, bench_series *s, const bench_budget *bud, char *err,
-	size_t errlen)
+static int run_ours_exec(
+	bench_ctx *b, const void *arg, bench_series *s, const bench_budget *bud, char *err, size_t errlen)
 {
 	(void)arg;
 	return bench_ours_exec(b, s, bud, err, errlen);
 }
 
-static int run_peer_stream(bench_ctx *b, const void *arg, bench_series *s, const bench_budget *bud, char *err,
-	size_t errlen)
+static int run_peer_stream(
+	bench_ctx *b, const void *arg, bench_series *s, const bench_budget *bud, char *err, size_t errlen)
 {
 	return bench_peer_stream(b, *(const int *)arg, s, bud, err, errlen);
 }
 
-static int run_peer_exec(bench_ctx *b, const void *arg, bench_series *s, const bench_budget *bud, char *err,
-	size_t errlen)
+static int run_peer_exec(
+	bench_ctx *b, const void *arg, bench_series *s, const bench_budget *bud, char *err, size_t errlen)
 {
 	return bench_peer_exec(b, *(const int *)arg, s, bud, err, errlen);
 }
@@ -185,8 +188,8 @@ bool bench_wanted(const bench_ctx *b, const char *mode)
 	return false;
 }
 
-static bench_result *add_res(bench_ctx *b, const char *id, const char *mode, int side, int depth, const char *what,
-	const char *error)
+static bench_result *add_res(
+	bench_ctx *b, const char *id, const char *mode, int side, int depth, const char *what, const char *error)
 {
 	if (!bench_wanted(b, mode))
 		return NULL; /* not asked for: the job is skipped */
@@ -233,10 +236,11 @@ static void phase_streams(bench_ctx *b, sshc *c)
 	stream_arg p1 = { c, SSHRPC_REQ_SUBSYSTEM, 1 }, p16 = { c, SSHRPC_REQ_SUBSYSTEM, 16 },
 		   p64 = { c, SSHRPC_REQ_SUBSYSTEM, 64 };
 	job j2[] = {
-		{ add_res(b, "sshrpc.pipe1", "pipe1", SIDE_SSHRPC, 1, "{call,Id,...} frames on a subsystem channel, 1 outstanding",
-			  NULL),
+		{ add_res(b, "sshrpc.pipe1", "pipe1", SIDE_SSHRPC, 1,
+			  "{call,Id,...} frames on a subsystem channel, 1 outstanding", NULL),
 			run_ours_stream, &p1, bud(b, 4000, 0.4) },
-		{ add_res(b, "openssh.pipe1", "pipe1", SIDE_OPENSSH, 1, "the same frames through one `ssh -s` session", perr),
+		{ add_res(b, "openssh.pipe1", "pipe1", SIDE_OPENSSH, 1, "the same frames through one `ssh -s` session",
+			  perr),
 			run_peer_stream, &one, bud(b, 4000, 0.4) },
 	};
 	measure(b, j2, 2, true, 60);
@@ -244,14 +248,14 @@ static void phase_streams(bench_ctx *b, sshc *c)
 		{ add_res(b, "sshrpc.pipe16", "pipe16", SIDE_SSHRPC, 16,
 			  "{call,Id,...} frames on a subsystem channel, 16 outstanding", NULL),
 			run_ours_stream, &p16, bud(b, 400000, 0.5) },
-		{ add_res(b, "openssh.pipe16", "pipe16", SIDE_OPENSSH, 16, "the same frames through one `ssh -s` session",
-			  perr),
+		{ add_res(b, "openssh.pipe16", "pipe16", SIDE_OPENSSH, 16,
+			  "the same frames through one `ssh -s` session", perr),
 			run_peer_stream, &sixteen, bud(b, 400000, 0.5) },
 		{ add_res(b, "sshrpc.pipe64", "pipe64", SIDE_SSHRPC, 64,
 			  "{call,Id,...} frames on a subsystem channel, 64 outstanding", NULL),
 			run_ours_stream, &p64, bud(b, 600000, 0.6) },
-		{ add_res(b, "openssh.pipe64", "pipe64", SIDE_OPENSSH, 64, "the same frames through one `ssh -s` session",
-			  perr),
+		{ add_res(b, "openssh.pipe64", "pipe64", SIDE_OPENSSH, 64,
+			  "the same frames through one `ssh -s` session", perr),
 			run_peer_stream, &sixtyfour, bud(b, 600000, 0.6) },
 	};
 	measure(b, j3, 4, false, 60);
@@ -266,7 +270,8 @@ static void phase_exec(bench_ctx *b, sshc *c)
 	static const int call = PEER_SSH_CALL, mux = PEER_SSH_MUX, tru = PEER_SSH_TRUE, db = PEER_DROPBEAR_TRUE;
 	job jm[] = {
 		{ add_res(b, "sshrpc.exec-mod", "exec-mod", SIDE_SSHRPC, 1,
-			  "a new session channel on a kept connection: open, exec {mfa,...}, reply, exit-status, EOF, close",
+			  "a new session channel on a kept connection: open, exec {mfa,...}, reply, exit-status, EOF, "
+			  "close",
 			  NULL),
 			run_ours_exec_mod, c, bud(b, 2000, 0.4) },
 		{ add_res(b, "openssh.exec-mod", "exec-mod", SIDE_OPENSSH, 1,
@@ -276,11 +281,13 @@ static void phase_exec(bench_ctx *b, sshc *c)
 	measure(b, jm, 2, false, 120);
 	job je[] = {
 		{ add_res(b, "sshrpc.exec", "exec", SIDE_SSHRPC, 1,
-			  "a new connection per call: TCP connect, kex, auth, open, exec {mfa,...}, reply, close, disconnect",
+			  "a new connection per call: TCP connect, kex, auth, open, exec {mfa,...}, reply, close, "
+			  "disconnect",
 			  NULL),
 			run_ours_exec, NULL, bud(b, 400, 0.6) },
 		{ add_res(b, "openssh.exec", "exec", SIDE_OPENSSH, 1,
-			  "`ssh 127.0.0.1 '<sshrpcd> --exec CALL'`: a new ssh process and connection, the call answered by "
+			  "`ssh 127.0.0.1 '<sshrpcd> --exec CALL'`: a new ssh process and connection, the call "
+			  "answered by "
 			  "our stdio server under sshd",
 			  perr),
 			run_peer_exec, &call, bud(b, 20, 3) },
@@ -314,7 +321,8 @@ static void phase_bulk(bench_ctx *b)
 			double v;
 			bench_cpu cpu;
 			bench_watchdog(120);
-			if (bench_ours_sink(b, ciphers[i][0], ciphers[i][1], b->bulk_bytes, &v, &cpu, err, sizeof err) == 0) {
+			if (bench_ours_sink(
+				    b, ciphers[i][0], ciphers[i][1], b->bulk_bytes, &v, &cpu, err, sizeof err) == 0) {
 				ours[no++] = v;
 				if (cpu.client_ms >= 0)
 					oc[0][noc[0]++] = cpu.client_ms;
@@ -324,7 +332,8 @@ static void phase_bulk(bench_ctx *b)
 				snprintf(t->error, sizeof t->error, "sshrpc: %s", err);
 			}
 			if (peer) {
-				if (bench_peer_cat(b, ciphers[i][0], ciphers[i][1], b->bulk_bytes, &v, &cpu, err, sizeof err) == 0) {
+				if (bench_peer_cat(b, ciphers[i][0], ciphers[i][1], b->bulk_bytes, &v, &cpu, err,
+					    sizeof err) == 0) {
 					theirs[nt++] = v;
 					if (cpu.client_ms >= 0)
 						tc[0][ntc[0]++] = cpu.client_ms;
@@ -518,7 +527,8 @@ int bench_rpc_run(bench_ctx *b)
 		if (bench_have(dv[0]) && bench_run(dv, out, sizeof out) >= 0) {
 			const char *v = strstr(out, "v20");
 			if (v != NULL)
-				snprintf(b->db_version, sizeof b->db_version, "Dropbear %.*s", (int)strcspn(v, " \n"), v);
+				snprintf(b->db_version, sizeof b->db_version, "Dropbear %.*s", (int)strcspn(v, " \n"),
+					v);
 		}
 		if (bench_start_sshd(b) == 0)
 			bench_start_master(b);
@@ -687,8 +697,8 @@ int bench_rpc_main(int argc, char **argv)
 		snprintf(b->host, sizeof b->host, "%.*s", (int)(colon - b->target), b->target);
 		b->port = atoi(colon + 1);
 	}
-	if (b->payload == 0 || b->payload > 65536 || (repeats != -1 && (repeats < 1 || repeats > 16)) ||
-		b->cpu < 0 || bulk_mib == 0 || bulk_mib < -1) {
+	if (b->payload == 0 || b->payload > 65536 || (repeats != -1 && (repeats < 1 || repeats > 16)) || b->cpu < 0 ||
+		bulk_mib == 0 || bulk_mib < -1) {
 		fprintf(stderr, "sshrpc-bench: --payload 1..65536, --repeats 1..16, --bulk-mib > 0, --cpu >= 0\n");
 		free(b);
 		return 2;

@@ -26,11 +26,11 @@
 /* One timed run of one mode on one side: every call's latency and the time
  * it completed, so that sets of 10 can be formed afterwards. */
 typedef struct bench_series {
-	double *lat_us;     /* per call: request sent to reply read */
-	uint64_t *done_ns;  /* per call: when its reply was read */
+	double *lat_us;	   /* per call: request sent to reply read */
+	uint64_t *done_ns; /* per call: when its reply was read */
 	size_t n, cap;
-	uint64_t start_ns;  /* when the first call started */
-	int64_t cpu_ns;     /* CPU time of every process on the path during the run; -1 unknown */
+	uint64_t start_ns; /* when the first call started */
+	int64_t cpu_ns;	   /* CPU time of every process on the path during the run; -1 unknown */
 } bench_series;
 
 int bench_series_init(bench_series *s, size_t cap);
@@ -40,15 +40,15 @@ int bench_series_add(bench_series *s, uint64_t sent_ns, uint64_t done_ns);
 
 typedef struct bench_stats {
 	bool valid;
-	size_t calls;       /* over all repeats */
+	size_t calls; /* over all repeats */
 	size_t repeats;
-	double mean_ms, sd_ms;     /* per-call value of each set of 10 (the paper's method), over
-				      the sets of every repeat; sd NAN with fewer than 2 sets */
+	double mean_ms, sd_ms; /* per-call value of each set of 10 (the paper's method), over
+				  the sets of every repeat; sd NAN with fewer than 2 sets */
 	size_t nsets;
-	double set_sum, set_sq;    /* of the per-call set values, to pool repeats */
-	double median_ms, p99_ms;  /* individual calls */
-	double calls_per_s;        /* calls / wall time of the run */
-	double cpu_us;             /* CPU per call, all processes on the path; -1 unknown */
+	double set_sum, set_sq;	  /* of the per-call set values, to pool repeats */
+	double median_ms, p99_ms; /* individual calls */
+	double calls_per_s;	  /* calls / wall time of the run */
+	double cpu_us;		  /* CPU per call, all processes on the path; -1 unknown */
 } bench_stats;
 
 /* The figures of one run. */
@@ -56,7 +56,7 @@ void bench_stats_of(const bench_series *s, bench_stats *out);
 /* Median, p99, calls/s and CPU as the median over the repeats' figures;
  * mean and sigma over the sets of 10 of all repeats together. */
 void bench_stats_median(const bench_stats *reps, size_t n, bench_stats *out);
-double bench_median(double *v, size_t n); /* sorts v */
+double bench_median(double *v, size_t n);		/* sorts v */
 double bench_percentile(double *v, size_t n, double p); /* sorts v */
 
 /* How long a run may go: whichever comes first, rounded to sets of 10. */
@@ -74,14 +74,14 @@ uint64_t bench_process_cpu_ns(void);
 enum bench_side { SIDE_SSHRPC, SIDE_OPENSSH, SIDE_DROPBEAR, SIDE_TCP };
 
 typedef struct bench_result {
-	char id[48];      /* "sshrpc.subsystem", "openssh.exec", ... */
-	char mode[24];    /* the table row: exec, exec-mod, shell, subsystem, pipe1, pipe16, pipe64, tcp */
-	int side;         /* enum bench_side */
-	char what[240];   /* exactly what one call is */
-	int depth;        /* calls outstanding */
-	bool pinned;      /* every process of the run on one CPU */
+	char id[48];	/* "sshrpc.subsystem", "openssh.exec", ... */
+	char mode[24];	/* the table row: exec, exec-mod, shell, subsystem, pipe1, pipe16, pipe64, tcp */
+	int side;	/* enum bench_side */
+	char what[240]; /* exactly what one call is */
+	int depth;	/* calls outstanding */
+	bool pinned;	/* every process of the run on one CPU */
 	bench_stats st;
-	char error[240];  /* why it was not measured */
+	char error[240]; /* why it was not measured */
 } bench_result;
 
 /* What one bulk run cost in CPU, per MiB carried (ms): load elsewhere on
@@ -93,17 +93,17 @@ typedef struct bench_cpu {
 typedef struct bench_tput {
 	char cipher[64], mac[64];
 	uint64_t bytes;
-	double ours_mbs, openssh_mbs;   /* 10^6 bytes per second; median over repeats */
+	double ours_mbs, openssh_mbs;	 /* 10^6 bytes per second; median over repeats */
 	bench_cpu ours_cpu, openssh_cpu; /* median over repeats */
 	char error[240];
 } bench_tput;
 
 typedef struct bench_conns {
 	int n;
-	double cpu_ms;        /* server CPU per connection, from schedstat (ns) */
-	double cpu_ms_ticks;  /* the same from utime+stime (10 ms ticks) */
-	double sys_ms_ticks;  /* the stime part: the kernel's TCP and epoll work */
-	double rss_kib;       /* VmRSS growth per idle connection */
+	double cpu_ms;	     /* server CPU per connection, from schedstat (ns) */
+	double cpu_ms_ticks; /* the same from utime+stime (10 ms ticks) */
+	double sys_ms_ticks; /* the stime part: the kernel's TCP and epoll work */
+	double rss_kib;	     /* VmRSS growth per idle connection */
 	int n_openssh;
 	double o_cpu_ms;      /* sshd processes per connection: utime+stime(+children) */
 	double o_rss_kib;     /* sum of VmRSS of a connection's sshd processes */
@@ -120,23 +120,23 @@ typedef struct bench_conns {
 typedef struct bench_ctx {
 	/* settings */
 	bool quick;
-	bool compare;          /* OpenSSH and Dropbear next to ours */
-	bool pin;              /* pin pure round trips to one CPU */
+	bool compare; /* OpenSSH and Dropbear next to ours */
+	bool pin;     /* pin pure round trips to one CPU */
 	int cpu;
 	int repeats;
 	int connections;       /* --connections N (0: skip) */
-	size_t payload;        /* bytes echoed per call */
+	size_t payload;	       /* bytes echoed per call */
 	uint64_t bulk_bytes;   /* per cipher and side */
 	const char *json_path; /* "-" for stdout */
 	const char *plot_path;
-	const char *target;    /* --target HOST:PORT */
-	const char *only;      /* --only LIST: modes, "bulk", "connections" */
+	const char *target;		/* --target HOST:PORT */
+	const char *only;		/* --only LIST: modes, "bulk", "connections" */
 	char known_hosts_arg[PATH_MAX]; /* --known-hosts: copied into ours */
-	char command[1024];    /* how the run was started, for the record */
+	char command[1024];		/* how the run was started, for the record */
 
 	/* environment */
-	char dir[256];         /* throwaway folder */
-	char home[300];        /* empty home the SSH servers run commands in (bench_env.c) */
+	char dir[256];	/* throwaway folder */
+	char home[300]; /* empty home the SSH servers run commands in (bench_env.c) */
 	char bindir[PATH_MAX];
 	char sshrpcd[PATH_MAX];
 	char host_key[PATH_MAX], client_key[PATH_MAX], client_key_db[PATH_MAX];
@@ -144,11 +144,11 @@ typedef struct bench_ctx {
 	sshrpc_key *host_key_obj;
 	char user[128];
 	char host[256];
-	int port;              /* our server */
+	int port; /* our server */
 	pid_t srv_pid;
 	int sshd_port;
 	pid_t sshd_pid;
-	bool sshd_homed;       /* sshd runs with the empty home, not the user's rc files */
+	bool sshd_homed; /* sshd runs with the empty home, not the user's rc files */
 	char sshd_error[240];
 	char ctl_path[PATH_MAX];
 	pid_t master_pid;
@@ -160,19 +160,19 @@ typedef struct bench_ctx {
 	char ssh_version[128], db_version[64];
 	double load_start, load_end; /* 1-minute load average: how shared the machine was */
 	int ncpu;
-	char negotiated[256];  /* our client's algorithms on the latency runs */
+	char negotiated[256]; /* our client's algorithms on the latency runs */
 
 	/* the client */
 	options o;
 	logger lg;
 
 	/* the call */
-	rpc_request echo;        /* sys:echo(<<payload>>) */
-	uint8_t *reply;          /* ETF of the expected {ok,<<payload>>} */
+	rpc_request echo; /* sys:echo(<<payload>>) */
+	uint8_t *reply;	  /* ETF of the expected {ok,<<payload>>} */
 	size_t reply_len;
-	uint8_t *call_frame;     /* {call,Id,{sys,echo,[...]}} with a patchable Id */
+	uint8_t *call_frame; /* {call,Id,{sys,echo,[...]}} with a patchable Id */
 	size_t call_frame_len, call_id_off;
-	char exec_cmd[1024];     /* the same call for `ssh host CMD` */
+	char exec_cmd[1024]; /* the same call for `ssh host CMD` */
 
 	/* results */
 	bench_result res[BENCH_MAX_RESULTS];
@@ -204,9 +204,9 @@ void bench_stop_pid(pid_t pid);
 /* Every process whose parent chain leads to root (root excluded). */
 int bench_descendants(pid_t root, pid_t *out, int max);
 /* /proc figures; negative when unreadable. */
-int64_t bench_proc_cpu_ns(pid_t pid);             /* schedstat: time on CPU */
+int64_t bench_proc_cpu_ns(pid_t pid);		    /* schedstat: time on CPU */
 int64_t bench_proc_ticks(pid_t pid, bool children); /* utime+stime (+cutime+cstime) */
-int64_t bench_proc_stime(pid_t pid);                /* stime alone (ticks) */
+int64_t bench_proc_stime(pid_t pid);		    /* stime alone (ticks) */
 int64_t bench_proc_rss_kib(pid_t pid);
 int64_t bench_proc_pss_kib(pid_t pid);
 int bench_proc_comm(pid_t pid, char *out, size_t cap);
@@ -235,10 +235,10 @@ int bench_ours_exec(bench_ctx *b, bench_series *s, const bench_budget *bud, char
 int bench_ours_exec_mod(bench_ctx *b, sshc *c, bench_series *s, const bench_budget *bud, char *err, size_t errlen);
 /* kind SSHRPC_REQ_SHELL or SSHRPC_REQ_SUBSYSTEM; depth 0: {mfa,...} one at
  * a time; depth >= 1: {call,Id,...} with that many outstanding. */
-int bench_ours_stream(bench_ctx *b, sshc *c, int kind, int depth, bench_series *s, const bench_budget *bud,
+int bench_ours_stream(
+	bench_ctx *b, sshc *c, int kind, int depth, bench_series *s, const bench_budget *bud, char *err, size_t errlen);
+int bench_ours_sink(bench_ctx *b, const char *cipher, const char *mac, uint64_t bytes, double *mbs, bench_cpu *cpu,
 	char *err, size_t errlen);
-int bench_ours_sink(bench_ctx *b, const char *cipher, const char *mac, uint64_t bytes, double *mbs, bench_cpu *cpu, char *err,
-	size_t errlen);
 /* Opens n idle sessions (subsystem) to host:port and keeps them; frees them
  * with bench_ours_idle_close. */
 int bench_ours_idle_open(bench_ctx *b, int port, int n, sshc ***out, int *opened, char *err, size_t errlen);
@@ -248,8 +248,8 @@ enum bench_peer_exec { PEER_SSH_CALL, PEER_SSH_TRUE, PEER_SSH_MUX, PEER_DROPBEAR
 int bench_peer_exec(bench_ctx *b, int variant, bench_series *s, const bench_budget *bud, char *err, size_t errlen);
 /* One `ssh -s HOST sshrpc` session; depth as for bench_ours_stream. */
 int bench_peer_stream(bench_ctx *b, int depth, bench_series *s, const bench_budget *bud, char *err, size_t errlen);
-int bench_peer_cat(bench_ctx *b, const char *cipher, const char *mac, uint64_t bytes, double *mbs, bench_cpu *cpu, char *err,
-	size_t errlen);
+int bench_peer_cat(bench_ctx *b, const char *cipher, const char *mac, uint64_t bytes, double *mbs, bench_cpu *cpu,
+	char *err, size_t errlen);
 
 int bench_tcp_rtt(bench_ctx *b, bench_series *s, const bench_budget *bud, char *err, size_t errlen);
 

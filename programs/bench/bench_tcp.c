@@ -115,7 +115,8 @@ int bench_tcp_rtt(bench_ctx *b, bench_series *s, const bench_budget *bud, char *
 	uint64_t c0 = bench_process_cpu_ns(); /* both threads */
 	while (rc == 0 && !bench_stopped()) {
 		if (s->n % 10 == 0 &&
-			(s->n >= bud->max_calls || (s->n >= 10 && (double)(bench_now_ns() - s->start_ns) / 1e9 >= bud->max_s)))
+			(s->n >= bud->max_calls ||
+				(s->n >= 10 && (double)(bench_now_ns() - s->start_ns) / 1e9 >= bud->max_s)))
 			break;
 		uint64_t t0 = bench_now_ns();
 		if (write_n(fd, b->echo.frame, b->echo.frame_len) != 0 || read_n(fd, back, 4 + b->reply_len) != 0) {

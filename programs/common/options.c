@@ -9,8 +9,20 @@
 
 #include "sshrpc/common.h"
 
-enum opt_kind { K_STR, K_INT, K_TIME, K_SIZE, K_YESNO, K_LOGLEVEL, K_STRICT, K_REKEY, K_HOSTKEY, K_IDENTITY,
-	K_SUBSYSTEM, K_PORT };
+enum opt_kind {
+	K_STR,
+	K_INT,
+	K_TIME,
+	K_SIZE,
+	K_YESNO,
+	K_LOGLEVEL,
+	K_STRICT,
+	K_REKEY,
+	K_HOSTKEY,
+	K_IDENTITY,
+	K_SUBSYSTEM,
+	K_PORT
+};
 
 struct opt_def {
 	const char *name;
@@ -106,13 +118,34 @@ int parse_time_ms(const char *s, uint64_t *ms)
 			return -1;
 		uint64_t mult = 1000;
 		switch (*end) {
-		case '\0': break;
-		case 's': case 'S': end++; break;
-		case 'm': case 'M': mult = 60000; end++; break;
-		case 'h': case 'H': mult = 3600000; end++; break;
-		case 'd': case 'D': mult = 86400000; end++; break;
-		case 'w': case 'W': mult = 604800000; end++; break;
-		default: return -1;
+		case '\0':
+			break;
+		case 's':
+		case 'S':
+			end++;
+			break;
+		case 'm':
+		case 'M':
+			mult = 60000;
+			end++;
+			break;
+		case 'h':
+		case 'H':
+			mult = 3600000;
+			end++;
+			break;
+		case 'd':
+		case 'D':
+			mult = 86400000;
+			end++;
+			break;
+		case 'w':
+		case 'W':
+			mult = 604800000;
+			end++;
+			break;
+		default:
+			return -1;
 		}
 		total += v * mult;
 		s = end;
@@ -132,11 +165,25 @@ int parse_size(const char *s, uint64_t *bytes)
 		return -1;
 	uint64_t mult = 1;
 	switch (*end) {
-	case '\0': break;
-	case 'k': case 'K': mult = 1ull << 10; end++; break;
-	case 'm': case 'M': mult = 1ull << 20; end++; break;
-	case 'g': case 'G': mult = 1ull << 30; end++; break;
-	default: return -1;
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		mult = 1ull << 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1ull << 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1ull << 30;
+		end++;
+		break;
+	default:
+		return -1;
 	}
 	if (*end != '\0' || v > (UINT64_MAX / mult))
 		return -1;
@@ -174,9 +221,15 @@ static int parse_loglevel(const char *s, int *out)
 		const char *name;
 		int level;
 	} levels[] = {
-		{ "QUIET", SSHRPC_LOG_QUIET }, { "FATAL", SSHRPC_LOG_ERROR }, { "ERROR", SSHRPC_LOG_ERROR },
-		{ "INFO", SSHRPC_LOG_INFO }, { "VERBOSE", SSHRPC_LOG_VERBOSE }, { "DEBUG", SSHRPC_LOG_DEBUG },
-		{ "DEBUG1", SSHRPC_LOG_DEBUG }, { "DEBUG2", SSHRPC_LOG_DEBUG }, { "DEBUG3", SSHRPC_LOG_DEBUG },
+		{ "QUIET", SSHRPC_LOG_QUIET },
+		{ "FATAL", SSHRPC_LOG_ERROR },
+		{ "ERROR", SSHRPC_LOG_ERROR },
+		{ "INFO", SSHRPC_LOG_INFO },
+		{ "VERBOSE", SSHRPC_LOG_VERBOSE },
+		{ "DEBUG", SSHRPC_LOG_DEBUG },
+		{ "DEBUG1", SSHRPC_LOG_DEBUG },
+		{ "DEBUG2", SSHRPC_LOG_DEBUG },
+		{ "DEBUG3", SSHRPC_LOG_DEBUG },
 	};
 	for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
 		if (strcasecmp(s, levels[i].name) == 0) {

@@ -15,15 +15,15 @@ enum opt_role { OPT_SERVER = 1, OPT_CLIENT = 2 };
 typedef struct options {
 	/* both roles */
 	char *ciphers, *macs, *kex_algorithms, *hostkey_algorithms;
-	uint64_t rekey_bytes;   /* 0: default */
+	uint64_t rekey_bytes;	/* 0: default */
 	uint64_t rekey_seconds; /* 0: default */
-	int log_level;          /* enum sshrpc_log_level */
+	int log_level;		/* enum sshrpc_log_level */
 	uint64_t max_message_size;
 	/* server */
 	char *authorized_keys_file;
 	char *pubkey_accepted_algorithms;
 	char *subsystem;
-	char *listen;            /* ADDR:PORT */
+	char *listen; /* ADDR:PORT */
 	char *host_keys[OPT_MAX_HOSTKEYS];
 	int n_host_keys;
 	int max_auth_tries;
@@ -55,7 +55,7 @@ int options_set(options *o, enum opt_role role, const char *arg, const char *whe
 int options_read_file(options *o, enum opt_role role, const char *path, char *err, size_t errlen);
 
 /* Value parsers shared with the command lines. */
-int parse_time_ms(const char *s, uint64_t *ms);     /* "120", "90s", "2m", "1h30m" */
-int parse_size(const char *s, uint64_t *bytes);     /* "1G", "500M", "64K", "1000" */
+int parse_time_ms(const char *s, uint64_t *ms); /* "120", "90s", "2m", "1h30m" */
+int parse_size(const char *s, uint64_t *bytes); /* "1G", "500M", "64K", "1000" */
 
 #endif

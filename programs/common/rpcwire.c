@@ -86,7 +86,8 @@ int rpcwire_make_call_frame(const rpc_request *rq, uint64_t id, sshrpc_buf *out)
 		return -1;
 	}
 	sshrpc_term call = sshrpc_term_tuple(&h, 3,
-		(const sshrpc_term[]){ sshrpc_term_atom("call"), sshrpc_term_uint64(&h, id), *sshrpc_term_tuple_elem(&req, 1) });
+		(const sshrpc_term[]){
+			sshrpc_term_atom("call"), sshrpc_term_uint64(&h, id), *sshrpc_term_tuple_elem(&req, 1) });
 	size_t mark;
 	rc = sshrpc_buf_string_begin(out, &mark);
 	if (rc == SSHRPC_OK)
@@ -136,9 +137,9 @@ int rpcwire_reply_id(const uint8_t *etf, size_t len, uint64_t *id, int *kind)
 		sshrpc_term_get_uint64(sshrpc_term_tuple_elem(&t, 1), id) == SSHRPC_OK) {
 		const sshrpc_term *r = sshrpc_term_tuple_elem(&t, 2);
 		*kind = sshrpc_term_type(r) == SSHRPC_TERM_TUPLE && sshrpc_term_tuple_size(r) == 2 &&
-				sshrpc_term_is_atom(sshrpc_term_tuple_elem(r, 0), "ok")
-			? RPC_REPLY_OK
-			: RPC_REPLY_ERROR;
+					sshrpc_term_is_atom(sshrpc_term_tuple_elem(r, 0), "ok")
+				? RPC_REPLY_OK
+				: RPC_REPLY_ERROR;
 		rc = 0;
 	}
 	sshrpc_heap_free(&h);

@@ -9,8 +9,8 @@
 #include "sshrpc/wire.h"
 
 typedef struct rpc_request {
-	char *mfa_text;  /* "{mfa,{M,F,Args}}." for exec requests */
-	uint8_t *frame;  /* 4-byte length + ETF of {mfa,{M,F,Args}} */
+	char *mfa_text; /* "{mfa,{M,F,Args}}." for exec requests */
+	uint8_t *frame; /* 4-byte length + ETF of {mfa,{M,F,Args}} */
 	size_t frame_len;
 } rpc_request;
 

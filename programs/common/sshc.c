@@ -33,12 +33,13 @@ static int hostkey_check(void *ud, const sshrpc_key *key, const char *alg)
 {
 	sshc *c = ((sshconn *)ud)->app;
 	(void)alg;
-	sshrpc_strict_hostkey mode = c->o->strict_host_key_checking == 1 ? SSHRPC_STRICT_YES
-		: c->o->strict_host_key_checking == 2			   ? SSHRPC_STRICT_ACCEPT_NEW
+	sshrpc_strict_hostkey mode = c->o->strict_host_key_checking == 1   ? SSHRPC_STRICT_YES
+				     : c->o->strict_host_key_checking == 2 ? SSHRPC_STRICT_ACCEPT_NEW
 									   : SSHRPC_STRICT_NO;
 	unsigned line = 0;
-	sshrpc_hostkey_status st = c->kh != NULL ? sshrpc_known_hosts_check(c->kh, c->host, (unsigned)c->port, key, &line)
-						 : SSHRPC_HOSTKEY_UNKNOWN;
+	sshrpc_hostkey_status st = c->kh != NULL
+					   ? sshrpc_known_hosts_check(c->kh, c->host, (unsigned)c->port, key, &line)
+					   : SSHRPC_HOSTKEY_UNKNOWN;
 	bool add = false;
 	sshrpc_err err = { 0 };
 	if (sshrpc_known_hosts_decide(st, mode, c->host, (unsigned)c->port, &add, &err) != SSHRPC_OK) {
@@ -187,8 +188,8 @@ static void load_agent(sshc *c)
 		agent_transact(c, sshrpc_buf_ptr(&req), sshrpc_buf_len(&req), &c->agent_buf) == SSHRPC_OK) {
 		size_t count = 0;
 		/* The agent keys borrow from the reply, which stays in agent_buf. */
-		SSHRPC_IGNORE(sshrpc_agent_parse_identities(sshrpc_buf_ptr(&c->agent_buf) + 4, sshrpc_buf_len(&c->agent_buf) - 4,
-			add_agent_key, c, &count));
+		SSHRPC_IGNORE(sshrpc_agent_parse_identities(sshrpc_buf_ptr(&c->agent_buf) + 4,
+			sshrpc_buf_len(&c->agent_buf) - 4, add_agent_key, c, &count));
 		log_msg(c->lg, SSHRPC_LOG_VERBOSE, "ssh-agent: %zu keys", count);
 	}
 	sshrpc_buf_free(&req);
@@ -258,7 +259,8 @@ static void on_event(void *ud, sshrpc_conn *conn, sshrpc_conn_event *ev)
 	sshc_chan *ch = chan_of(c, ev->id);
 	switch (ev->type) {
 	case SSHRPC_CONN_EV_CHANNEL_OPEN:
-		SSHRPC_IGNORE(sshrpc_chan_reject(conn, ev->id, SSH_OPEN_ADMINISTRATIVELY_PROHIBITED, "client accepts no channels"));
+		SSHRPC_IGNORE(sshrpc_chan_reject(
+			conn, ev->id, SSH_OPEN_ADMINISTRATIVELY_PROHIBITED, "client accepts no channels"));
 		return;
 	default:
 		break;
@@ -339,7 +341,8 @@ static int tcp_connect(const char *host, int port, uint64_t timeout_ms, char *er
 	}
 	freeaddrinfo(res);
 	if (fd < 0) {
-		snprintf(err, errlen, "connect to host %s port %d: %s", host, port, strerror(last ? last : ECONNREFUSED));
+		snprintf(err, errlen, "connect to host %s port %d: %s", host, port,
+			strerror(last ? last : ECONNREFUSED));
 		return -1;
 	}
 	int one = 1;
@@ -347,8 +350,8 @@ static int tcp_connect(const char *host, int port, uint64_t timeout_ms, char *er
 	return fd;
 }
 
-static int resolve(sshrpc_alg_kind kind, const char *spec, const char *name, char *out, size_t cap, char *err,
-	size_t errlen)
+static int resolve(
+	sshrpc_alg_kind kind, const char *spec, const char *name, char *out, size_t cap, char *err, size_t errlen)
 {
 	if (spec == NULL)
 		return sshrpc_algs_default(kind, out, cap) != NULL ? 0 : -1;

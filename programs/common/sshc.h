@@ -23,8 +23,8 @@ typedef struct sshc_chan {
 	bool last_reply_ok;
 	int exit_status; /* -1 until exit-status */
 	char exit_signal[32];
-	sshrpc_buf in;   /* data received, not yet taken by the caller */
-	sshrpc_buf err;  /* stderr */
+	sshrpc_buf in;	/* data received, not yet taken by the caller */
+	sshrpc_buf err; /* stderr */
 } sshc_chan;
 
 typedef struct sshc {

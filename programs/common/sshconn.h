@@ -19,11 +19,11 @@ typedef struct sshconn {
 	sshrpc_auth_client *ac;
 	sshrpc_conn *c;
 	bool authed;
-	bool eof;       /* the peer closed the socket */
-	bool dead;      /* nothing more will happen: close the fd */
+	bool eof;  /* the peer closed the socket */
+	bool dead; /* nothing more will happen: close the fd */
 	FILE *trace;
-	void *app;      /* the program's per-connection state */
-	char why[300];  /* why it ended, for the log */
+	void *app;     /* the program's per-connection state */
+	char why[300]; /* why it ended, for the log */
 } sshconn;
 
 /* The caller fills the three configurations (role fields included); this

@@ -28,8 +28,8 @@ typedef struct job {
 	rpc_request *calls;
 	FILE *trace;
 	/* results */
-	sshrpc_buf out;  /* the lines to print */
-	int status;      /* 0, 1 or 255 */
+	sshrpc_buf out; /* the lines to print */
+	int status;	/* 0, 1 or 255 */
 	char err[1600];
 } job;
 
@@ -82,8 +82,9 @@ static int stream_calls(job *j, sshc *c)
 	sshc_chan *ch;
 	int rc = sshc_open(c, &ch);
 	if (rc == 0)
-		rc = j->mode == MODE_SHELL ? sshc_request(c, ch, SSHRPC_REQ_SHELL, NULL, 0)
-					   : sshc_request(c, ch, SSHRPC_REQ_SUBSYSTEM, j->subsystem, strlen(j->subsystem));
+		rc = j->mode == MODE_SHELL
+			     ? sshc_request(c, ch, SSHRPC_REQ_SHELL, NULL, 0)
+			     : sshc_request(c, ch, SSHRPC_REQ_SUBSYSTEM, j->subsystem, strlen(j->subsystem));
 	if (rc == -2) {
 		snprintf(j->err, sizeof j->err, "%s: %s request refused", j->host,
 			j->mode == MODE_SHELL ? "shell" : "subsystem");

@@ -59,8 +59,8 @@ static sshrpc_key *load_host_key(const char *path)
 		die("host key %s", err.msg);
 	sshrpc_key *k = NULL;
 	char comment[256];
-	int rc = sshrpc_privkey_parse(NULL, path, data, len, getenv("SSHRPC_PASSPHRASE"), &k, comment,
-		sizeof comment, &err);
+	int rc = sshrpc_privkey_parse(
+		NULL, path, data, len, getenv("SSHRPC_PASSPHRASE"), &k, comment, sizeof comment, &err);
 	sshrpc_keyfile_free(NULL, data, len);
 	if (rc != SSHRPC_OK)
 		die("host key %s", err.msg);
@@ -111,8 +111,8 @@ static void load_authorized_keys(server *srv, bool fatal)
 
 /* ---- per-connection callbacks ----------------------------------------- */
 
-static int pubkey_allowed(void *ud, const char *user, const sshrpc_key *key, uint64_t now_ms,
-	const sshrpc_authkeys_entry **entry)
+static int pubkey_allowed(
+	void *ud, const char *user, const sshrpc_key *key, uint64_t now_ms, const sshrpc_authkeys_entry **entry)
 {
 	/* sshconn owns the auth callbacks' ud (for the session id) */
 	client *cl = ((sshconn *)ud)->app;
@@ -162,7 +162,8 @@ static void on_conn_event(void *ud, sshrpc_conn *c, sshrpc_conn_event *ev)
 		if (ev->u.open.type_len == 7 && memcmp(ev->u.open.type, "session", 7) == 0) {
 			ch = calloc(1, sizeof *ch);
 			if (ch == NULL) {
-				SSHRPC_IGNORE(sshrpc_chan_reject(c, ev->id, SSH_OPEN_RESOURCE_SHORTAGE, "out of memory"));
+				SSHRPC_IGNORE(
+					sshrpc_chan_reject(c, ev->id, SSH_OPEN_RESOURCE_SHORTAGE, "out of memory"));
 				break;
 			}
 			ch->cl = cl;
@@ -172,7 +173,8 @@ static void on_conn_event(void *ud, sshrpc_conn *c, sshrpc_conn_event *ev)
 			if (sshrpc_chan_accept(c, ev->id, ch) != SSHRPC_OK)
 				drop_chan(cl, ev->id);
 		} else {
-			SSHRPC_IGNORE(sshrpc_chan_reject(c, ev->id, SSH_OPEN_UNKNOWN_CHANNEL_TYPE, "only session channels"));
+			SSHRPC_IGNORE(
+				sshrpc_chan_reject(c, ev->id, SSH_OPEN_UNKNOWN_CHANNEL_TYPE, "only session channels"));
 		}
 		break;
 	case SSHRPC_CONN_EV_REQUEST: {
@@ -624,7 +626,8 @@ int main(int argc, char **argv)
 	log_msg(&srv.lg, SSHRPC_LOG_INFO, "shutting down %d connections", srv.n_clients);
 	while (srv.clients != NULL) {
 		client *cl = srv.clients;
-		SSHRPC_IGNORE(sshrpc_transport_disconnect(cl->s.t, SSH_DISCONNECT_BY_APPLICATION, "server shutting down"));
+		SSHRPC_IGNORE(
+			sshrpc_transport_disconnect(cl->s.t, SSH_DISCONNECT_BY_APPLICATION, "server shutting down"));
 		int fl = fcntl(cl->s.fd, F_GETFL);
 		fcntl(cl->s.fd, F_SETFL, fl & ~O_NONBLOCK);
 		struct timeval tv = { 1, 0 };

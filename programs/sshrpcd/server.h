@@ -18,7 +18,7 @@ struct client;
 typedef struct chan {
 	struct client *cl;
 	uint32_t id;
-	int mode;             /* enum chan_mode */
+	int mode;	      /* enum chan_mode */
 	struct rpc_glue *rpc; /* NULL until exec/shell/subsystem */
 	bool closing;
 	struct chan *next;

@@ -124,7 +124,8 @@ int stdio_main(int n_modules, const char *const *modules, const options *o, cons
 				/* Take everything read before the EOF first. */
 				while (in_off < in_len) {
 					size_t used = 0;
-					if (sshrpc_rpc_session_input(s, in + in_off, in_len - in_off, &used, now) != SSHRPC_OK &&
+					if (sshrpc_rpc_session_input(s, in + in_off, in_len - in_off, &used, now) !=
+							SSHRPC_OK &&
 						used == 0)
 						break;
 					in_off += used;

@@ -22,7 +22,8 @@ static int fp_recv(void *ctx, const uint8_t **msg, size_t *len)
 	e->cur = NULL;
 	if (e->head == e->tail) {
 		if (e->closed)
-			return sshrpc_err_set(&e->err, SSHRPC_E_CLOSED, e->disc_reason, "disconnected: %s", e->disc_desc);
+			return sshrpc_err_set(
+				&e->err, SSHRPC_E_CLOSED, e->disc_reason, "disconnected: %s", e->disc_desc);
 		return SSHRPC_E_AGAIN;
 	}
 	e->cur = e->q[e->head % FP_QUEUE];

@@ -20,7 +20,7 @@ typedef struct fp_end {
 	bool sent_disconnect;
 	uint32_t disc_reason; /* of the DISCONNECT that closed the pipe */
 	char disc_desc[256];
-	unsigned sent;        /* messages sent from this end */
+	unsigned sent; /* messages sent from this end */
 	sshrpc_err err;
 	sshrpc_msg_io io;
 } fp_end;

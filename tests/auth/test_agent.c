@@ -157,7 +157,8 @@ static void list_keys(agent *ag, listing *l, sshrpc_buf *reply)
 	cr_assert_eq(transact(ag, sshrpc_buf_ptr(&req), sshrpc_buf_len(&req), reply), SSHRPC_OK);
 	const uint8_t *msg;
 	size_t msg_len, used, count;
-	cr_assert_eq(sshrpc_agent_reply(sshrpc_buf_ptr(reply), sshrpc_buf_len(reply), &msg, &msg_len, &used), SSHRPC_OK);
+	cr_assert_eq(
+		sshrpc_agent_reply(sshrpc_buf_ptr(reply), sshrpc_buf_len(reply), &msg, &msg_len, &used), SSHRPC_OK);
 	cr_assert_eq(sshrpc_agent_parse_identities(msg, msg_len, collect, l, &count), SSHRPC_OK);
 	cr_assert_eq(count, l->n);
 	sshrpc_buf_free(&req);
@@ -217,8 +218,8 @@ Test(agent, identities_and_signatures, .init = setup_agent, .fini = stop_agent, 
 		sshrpc_buf sig;
 		sshrpc_buf_init(&sig, NULL, 0);
 		cr_assert_eq(id->sign(id->ud, sigs[i].alg, data, sizeof data, &sig), SSHRPC_OK, "%s", sigs[i].alg);
-		cr_assert_eq(sshrpc_key_verify(keys[sigs[i].key], sigs[i].alg, sshrpc_buf_ptr(&sig), sshrpc_buf_len(&sig), data,
-				     sizeof data),
+		cr_assert_eq(sshrpc_key_verify(keys[sigs[i].key], sigs[i].alg, sshrpc_buf_ptr(&sig),
+				     sshrpc_buf_len(&sig), data, sizeof data),
 			SSHRPC_OK, "%s", sigs[i].alg);
 		sshrpc_buf_free(&sig);
 	}
@@ -260,8 +261,8 @@ static int sid_cb(void *ud, const uint8_t **id, size_t *len)
 	return SSHRPC_OK;
 }
 
-static int allowed(void *ud, const char *user, const sshrpc_key *key, uint64_t now_ms,
-	const sshrpc_authkeys_entry **entry)
+static int allowed(
+	void *ud, const char *user, const sshrpc_key *key, uint64_t now_ms, const sshrpc_authkeys_entry **entry)
 {
 	pair *p = ud;
 	sshrpc_authkeys_ctx ctx = { "127.0.0.1", NULL, now_ms / 1000, 0 };
@@ -295,8 +296,12 @@ static void authenticate_with(agent *ag, size_t allowed_key, sshrpc_key **keys, 
 	for (size_t i = 0; i < l.n; i++)
 		ids[i] = l.ids[i].id;
 	sshrpc_auth_server_config sc = { .session_id = sid_cb, .pubkey_allowed = allowed, .ud = &p };
-	sshrpc_auth_client_config cc = { .user = "alice", .session_id = sid_cb, .server_sig_algs = sig_algs,
-		.identities = ids, .n_identities = l.n, .ud = &p };
+	sshrpc_auth_client_config cc = { .user = "alice",
+		.session_id = sid_cb,
+		.server_sig_algs = sig_algs,
+		.identities = ids,
+		.n_identities = l.n,
+		.ud = &p };
 	sshrpc_auth_server *srv;
 	sshrpc_auth_client *cli;
 	sshrpc_err err;
@@ -361,8 +366,8 @@ Test(agent, reply_parsing)
 	/* Two keys announced, one present: nothing is handed out. */
 	static const uint8_t short_list[] = { 12, 0, 0, 0, 2, 0, 0, 0, 1, 'k', 0, 0, 0, 1, 'c' };
 	n = 0;
-	cr_assert_eq(sshrpc_agent_parse_identities(short_list, sizeof short_list, count_only, &n, &count),
-		SSHRPC_E_INVALID);
+	cr_assert_eq(
+		sshrpc_agent_parse_identities(short_list, sizeof short_list, count_only, &n, &count), SSHRPC_E_INVALID);
 	cr_assert_eq(n, 0);
 	static const uint8_t one[] = { 12, 0, 0, 0, 1, 0, 0, 0, 1, 'k', 0, 0, 0, 1, 'c' };
 	cr_assert_eq(sshrpc_agent_parse_identities(one, sizeof one, count_only, &n, &count), SSHRPC_OK);

@@ -32,7 +32,8 @@ static sshrpc_key **make_keys(const char *dir, size_t n, char lines[][160])
 static sshrpc_authkeys *parse(const char *text, at_logbuf *lb)
 {
 	sshrpc_authkeys *ak = NULL;
-	cr_assert_eq(sshrpc_authkeys_parse(NULL, "authorized_keys", (const uint8_t *)text, strlen(text), at_log, lb, &ak),
+	cr_assert_eq(
+		sshrpc_authkeys_parse(NULL, "authorized_keys", (const uint8_t *)text, strlen(text), at_log, lb, &ak),
 		SSHRPC_OK);
 	return ak;
 }
@@ -168,7 +169,8 @@ Test(authorized_keys, options_parsed)
 	cr_assert_eq(sshrpc_authkeys_lookup(ak, keys[1], &default_ctx, &e, NULL, 0), SSHRPC_OK);
 	o = &e->opts;
 	cr_assert_not(o->restrict_all);
-	cr_assert(o->no_pty && o->no_port_forwarding && o->no_agent_forwarding && o->no_x11_forwarding && o->no_user_rc);
+	cr_assert(
+		o->no_pty && o->no_port_forwarding && o->no_agent_forwarding && o->no_x11_forwarding && o->no_user_rc);
 	cr_assert_null(o->command);
 	cr_assert_null(o->rpc_allow);
 
@@ -196,20 +198,20 @@ Test(authorized_keys, malformed_lines_skipped_with_file_and_line)
 	sshrpc_key **keys = make_keys(dir, 2, lines);
 	char text[8192];
 	snprintf(text, sizeof text,
-		"no-such-option %s\n"                   /* 1 */
-		"command=\"unterminated %s\n"           /* 2 */
-		"command=unquoted %s\n"                 /* 3 */
-		"cert-authority %s\n"                   /* 4 */
-		"command=\"a\",command=\"b\" %s\n"      /* 5 */
-		"expiry-time=\"2024131\" %s\n"          /* 6 */
-		"environment=\"=x\" %s\n"               /* 7 */
-		"ssh-ed25519 !!!notbase64 x\n"          /* 8 */
-		"ssh-ed25519\n"                         /* 9 */
-		"no-pty\n"                              /* 10 */
-		"restrict=\"x\" %s\n"                   /* 11 */
+		"no-such-option %s\n"					      /* 1 */
+		"command=\"unterminated %s\n"				      /* 2 */
+		"command=unquoted %s\n"					      /* 3 */
+		"cert-authority %s\n"					      /* 4 */
+		"command=\"a\",command=\"b\" %s\n"			      /* 5 */
+		"expiry-time=\"2024131\" %s\n"				      /* 6 */
+		"environment=\"=x\" %s\n"				      /* 7 */
+		"ssh-ed25519 !!!notbase64 x\n"				      /* 8 */
+		"ssh-ed25519\n"						      /* 9 */
+		"no-pty\n"						      /* 10 */
+		"restrict=\"x\" %s\n"					      /* 11 */
 		"ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIA== mismatched type word\n" /* 12 */
-		"no-pty, %s\n"                          /* 13 */
-		"%s\n",                                 /* 14: the good one */
+		"no-pty, %s\n"						      /* 13 */
+		"%s\n",							      /* 14: the good one */
 		lines[0], lines[0], lines[0], lines[0], lines[0], lines[0], lines[0], lines[0], lines[0], lines[1]);
 	at_logbuf lb = { "", 0 };
 	sshrpc_authkeys *ak = parse(text, &lb);
@@ -302,24 +304,20 @@ Test(authorized_keys, from_matched_and_unmatched)
 		const char *from, *addr, *host;
 		bool ok;
 	} cases[] = {
-		{ "192.0.2.10", "192.0.2.10", NULL, true },
-		{ "192.0.2.11", "192.0.2.10", NULL, false },
-		{ "192.0.2.0/24", "192.0.2.10", NULL, true },
-		{ "192.0.3.0/24", "192.0.2.10", NULL, false },
+		{ "192.0.2.10", "192.0.2.10", NULL, true }, { "192.0.2.11", "192.0.2.10", NULL, false },
+		{ "192.0.2.0/24", "192.0.2.10", NULL, true }, { "192.0.3.0/24", "192.0.2.10", NULL, false },
 		{ "10.0.0.0/8,192.0.2.*", "192.0.2.77", NULL, true },
 		{ "192.0.2.0/24,!192.0.2.10", "192.0.2.10", NULL, false },
 		{ "192.0.2.0/24,!192.0.2.10", "192.0.2.9", NULL, true },
 		{ "*.example.org", "198.51.100.1", "client.EXAMPLE.org", true },
 		{ "*.example.org,!client.example.org", "198.51.100.1", "client.example.org", false },
-		{ "*.example.org", "198.51.100.1", NULL, false },
-		{ "2001:db8::/32", "2001:db8:1::5", NULL, true },
-		{ "2001:db8::/32", "2001:db9::5", NULL, false },
-		{ "::1", "::1", NULL, true },
+		{ "*.example.org", "198.51.100.1", NULL, false }, { "2001:db8::/32", "2001:db8:1::5", NULL, true },
+		{ "2001:db8::/32", "2001:db9::5", NULL, false }, { "::1", "::1", NULL, true },
 		{ "::ffff:192.0.2.0/120", "::ffff:192.0.2.10", NULL, true },
 		{ "host?.example.org", "203.0.113.5", "host1.example.org", true },
 		{ "host?.example.org", "203.0.113.5", "host12.example.org", false },
 		{ "192.0.2.0/33", "192.0.2.10", NULL, false }, /* not a CIDR: a pattern that never matches */
-		{ "*", NULL, NULL, false },                    /* no address known: refuse */
+		{ "*", NULL, NULL, false },		       /* no address known: refuse */
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char text[1024];
@@ -364,8 +362,8 @@ Test(match, patterns)
 		{ "example.org", "*.example.org", true, false },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		cr_assert_eq(sshrpc_match_pattern(cases[i].s, strlen(cases[i].s), cases[i].p, strlen(cases[i].p),
-				     cases[i].nocase),
+		cr_assert_eq(sshrpc_match_pattern(
+				     cases[i].s, strlen(cases[i].s), cases[i].p, strlen(cases[i].p), cases[i].nocase),
 			cases[i].ok, "'%s' vs '%s'", cases[i].s, cases[i].p);
 	cr_assert_eq(sshrpc_match_list("b", 1, "a,b,c", 5, false), 1);
 	cr_assert_eq(sshrpc_match_list("d", 1, "a,b,c", 5, false), 0);

@@ -39,13 +39,13 @@ static int load_private(const char *path, const char *pass, sshrpc_key **key, ss
 static void check_signs(const sshrpc_key *priv, const sshrpc_key *pub)
 {
 	const char *alg = sshrpc_key_get_type(pub) == SSHRPC_KEY_RSA ? "rsa-sha2-256"
-								      : sshrpc_key_type_name(sshrpc_key_get_type(pub));
+								     : sshrpc_key_type_name(sshrpc_key_get_type(pub));
 	sshrpc_buf sig;
 	sshrpc_buf_init(&sig, NULL, 0);
 	static const uint8_t msg[] = "data to sign";
 	cr_assert_eq(sshrpc_key_sign(priv, alg, msg, sizeof msg, &sig), SSHRPC_OK);
-	cr_assert_eq(sshrpc_key_verify(pub, alg, sshrpc_buf_ptr(&sig), sshrpc_buf_len(&sig), msg, sizeof msg),
-		SSHRPC_OK);
+	cr_assert_eq(
+		sshrpc_key_verify(pub, alg, sshrpc_buf_ptr(&sig), sshrpc_buf_len(&sig), msg, sizeof msg), SSHRPC_OK);
 	sshrpc_buf_free(&sig);
 }
 
@@ -65,8 +65,8 @@ static void check_type(const char *type, unsigned bits)
 	for (size_t f = 0; f < 3; f++) {
 		for (int enc = 0; enc < 2; enc++) {
 			snprintf(path, sizeof path, "%s-%s-%s", base, formats[f], enc ? "enc" : "plain");
-			cr_assert_eq(at_run("cp %s %s && ssh-keygen -q -p -f %s -P '' -N '%s' -m %s >/dev/null", base, path,
-					     path, enc ? PASS : "", formats[f]),
+			cr_assert_eq(at_run("cp %s %s && ssh-keygen -q -p -f %s -P '' -N '%s' -m %s >/dev/null", base,
+					     path, path, enc ? PASS : "", formats[f]),
 				0, "ssh-keygen -p %s", path);
 			size_t n;
 			uint8_t *d = at_read(path, &n);
@@ -88,7 +88,8 @@ static void check_type(const char *type, unsigned bits)
 			rc = load_private(path, "wrong passphrase", &k, &err);
 			cr_assert_eq(rc, SSHRPC_E_PASSPHRASE, "%s: wrong passphrase gave %d (%s)", path, rc, err.msg);
 			cr_assert_null(k);
-			cr_assert(strstr(err.msg, path) != NULL && strstr(err.msg, "wrong passphrase") != NULL, "%s", err.msg);
+			cr_assert(strstr(err.msg, path) != NULL && strstr(err.msg, "wrong passphrase") != NULL, "%s",
+				err.msg);
 			err = fresh_err();
 			rc = load_private(path, NULL, &k, &err);
 			cr_assert_eq(rc, SSHRPC_E_PASSPHRASE);
@@ -99,13 +100,34 @@ static void check_type(const char *type, unsigned bits)
 	at_rmdir(dir);
 }
 
-Test(keys, ed25519_every_format, .timeout = 300) { check_type("ed25519", 256); }
-Test(keys, rsa2048_every_format, .timeout = 300) { check_type("rsa", 2048); }
-Test(keys, rsa3072_every_format, .timeout = 300) { check_type("rsa", 3072); }
-Test(keys, rsa4096_every_format, .timeout = 300) { check_type("rsa", 4096); }
-Test(keys, ecdsa256_every_format, .timeout = 300) { check_type("ecdsa", 256); }
-Test(keys, ecdsa384_every_format, .timeout = 300) { check_type("ecdsa", 384); }
-Test(keys, ecdsa521_every_format, .timeout = 300) { check_type("ecdsa", 521); }
+Test(keys, ed25519_every_format, .timeout = 300)
+{
+	check_type("ed25519", 256);
+}
+Test(keys, rsa2048_every_format, .timeout = 300)
+{
+	check_type("rsa", 2048);
+}
+Test(keys, rsa3072_every_format, .timeout = 300)
+{
+	check_type("rsa", 3072);
+}
+Test(keys, rsa4096_every_format, .timeout = 300)
+{
+	check_type("rsa", 4096);
+}
+Test(keys, ecdsa256_every_format, .timeout = 300)
+{
+	check_type("ecdsa", 256);
+}
+Test(keys, ecdsa384_every_format, .timeout = 300)
+{
+	check_type("ecdsa", 384);
+}
+Test(keys, ecdsa521_every_format, .timeout = 300)
+{
+	check_type("ecdsa", 521);
+}
 
 /* openssh-key-v1 with each cipher ssh-keygen -Z offers that PROTOCOL.key
  * files use in practice. */
@@ -127,7 +149,8 @@ Test(keys, openssh_ciphers, .timeout = 300)
 		sshrpc_key_free(k);
 		k = NULL;
 		err = fresh_err();
-		cr_assert_eq(load_private(path, "not it", &k, &err), SSHRPC_E_PASSPHRASE, "%s: %s", ciphers[i], err.msg);
+		cr_assert_eq(
+			load_private(path, "not it", &k, &err), SSHRPC_E_PASSPHRASE, "%s: %s", ciphers[i], err.msg);
 		cr_assert(strstr(err.msg, "wrong passphrase") != NULL, "%s", err.msg);
 		/* The public half is readable without the passphrase. */
 		size_t n;
@@ -234,7 +257,7 @@ static void check_damaged(const char *path, const char *pass)
 		if (rc == SSHRPC_OK) {
 			sshrpc_key *pub = NULL;
 			if (sshrpc_privkey_format(d, n) == SSHRPC_KEYFILE_OPENSSH &&
-					sshrpc_privkey_public(NULL, path, d, n, &pub, &err) == SSHRPC_OK)
+				sshrpc_privkey_public(NULL, path, d, n, &pub, &err) == SSHRPC_OK)
 				cr_assert(sshrpc_key_equal_public(k, pub));
 			sshrpc_key_free(pub);
 		} else {
@@ -272,8 +295,8 @@ Test(keys, truncated_and_corrupt_files, .timeout = 300)
 	free(d);
 	static const char garbage[] = "this is not a key\n";
 	err = fresh_err();
-	cr_assert_eq(sshrpc_privkey_parse(NULL, "junk", (const uint8_t *)garbage, strlen(garbage), NULL, &k, NULL, 0,
-			     &err),
+	cr_assert_eq(
+		sshrpc_privkey_parse(NULL, "junk", (const uint8_t *)garbage, strlen(garbage), NULL, &k, NULL, 0, &err),
 		SSHRPC_E_INVALID);
 	cr_assert_str_eq(err.msg, "junk: not a private key file (unknown format)");
 	snprintf(path, sizeof path, "%s/plain.pub", dir);
@@ -335,8 +358,8 @@ Test(keys, written_openssh_key_read_by_ssh_keygen)
 	/* And we read our own file back, comment included. */
 	char comment[64];
 	sshrpc_key *back = NULL;
-	cr_assert_eq(sshrpc_privkey_parse(NULL, path, sshrpc_buf_ptr(&text), sshrpc_buf_len(&text), NULL, &back, comment,
-			     sizeof comment, &err),
+	cr_assert_eq(sshrpc_privkey_parse(NULL, path, sshrpc_buf_ptr(&text), sshrpc_buf_len(&text), NULL, &back,
+			     comment, sizeof comment, &err),
 		SSHRPC_OK, "%s", err.msg);
 	cr_assert_str_eq(comment, "sshrpcd host key");
 	check_signs(back, pub);
@@ -414,8 +437,8 @@ Test(keys, public_key_forms_and_fingerprints)
 		sshrpc_buf_init(&line, NULL, 0);
 		cr_assert_eq(sshrpc_pubkey_format(a, "round trip", &line), SSHRPC_OK);
 		sshrpc_key *c = NULL;
-		cr_assert_eq(sshrpc_pubkey_parse(NULL, "line", sshrpc_buf_ptr(&line), sshrpc_buf_len(&line), &c, comment,
-				     sizeof comment, &err),
+		cr_assert_eq(sshrpc_pubkey_parse(NULL, "line", sshrpc_buf_ptr(&line), sshrpc_buf_len(&line), &c,
+				     comment, sizeof comment, &err),
 			SSHRPC_OK);
 		cr_assert(sshrpc_key_equal_public(a, c));
 		cr_assert_str_eq(comment, "round trip");
@@ -457,8 +480,8 @@ Test(keys, rfc4716_headers_and_continuations)
 	char comment[128];
 	sshrpc_err err = fresh_err();
 	sshrpc_buf_free(&b64);
-	cr_assert_eq(sshrpc_pubkey_parse(NULL, "rfc", (const uint8_t *)text, strlen(text), &b, comment, sizeof comment,
-			     &err),
+	cr_assert_eq(sshrpc_pubkey_parse(
+			     NULL, "rfc", (const uint8_t *)text, strlen(text), &b, comment, sizeof comment, &err),
 		SSHRPC_OK, "%s", err.msg);
 	cr_assert(sshrpc_key_equal_public(a, b));
 	cr_assert_str_eq(comment, "a comment that is long enough to be continued on the next line");
@@ -468,8 +491,8 @@ Test(keys, rfc4716_headers_and_continuations)
 	sshrpc_key_free(b);
 	b = NULL;
 	err = fresh_err();
-	cr_assert_neq(sshrpc_pubkey_parse(NULL, "rfc", (const uint8_t *)text, strlen(text), &b, NULL, 0, &err),
-		SSHRPC_OK);
+	cr_assert_neq(
+		sshrpc_pubkey_parse(NULL, "rfc", (const uint8_t *)text, strlen(text), &b, NULL, 0, &err), SSHRPC_OK);
 	cr_assert_str_eq(err.msg, "rfc: not a valid public key (truncated)");
 	sshrpc_buf_free(&blob);
 	sshrpc_key_free(a);

@@ -46,7 +46,8 @@ static void teardown(fixture *f)
 static sshrpc_known_hosts *parse(const char *text, at_logbuf *lb)
 {
 	sshrpc_known_hosts *kh = NULL;
-	cr_assert_eq(sshrpc_known_hosts_parse(NULL, "known_hosts", (const uint8_t *)text, strlen(text), at_log, lb, &kh),
+	cr_assert_eq(
+		sshrpc_known_hosts_parse(NULL, "known_hosts", (const uint8_t *)text, strlen(text), at_log, lb, &kh),
 		SSHRPC_OK);
 	return kh;
 }
@@ -58,13 +59,13 @@ Test(known_hosts, plain_entries)
 	char text[8192];
 	snprintf(text, sizeof text,
 		"# comment\n"
-		"server.example.org,192.0.2.1 %s\n"      /* 2 */
-		"server.example.org %s\n"                /* 3: a second key, other type */
-		"[server.example.org]:2222 %s\n"         /* 4: another port, another key */
+		"server.example.org,192.0.2.1 %s\n"		 /* 2 */
+		"server.example.org %s\n"			 /* 3: a second key, other type */
+		"[server.example.org]:2222 %s\n"		 /* 4: another port, another key */
 		"*.lab.example.org,!secret.lab.example.org %s\n" /* 5 */
-		"@revoked * %s\n"                        /* 6 */
-		"@cert-authority *.example.org %s\n"     /* 7: skipped */
-		"garbage\n",                             /* 8: skipped */
+		"@revoked * %s\n"				 /* 6 */
+		"@cert-authority *.example.org %s\n"		 /* 7: skipped */
+		"garbage\n",					 /* 8: skipped */
 		f.line[0], f.line[1], f.line[2], f.line[0], f.line[3], f.line[1]);
 	at_logbuf lb = { "", 0 };
 	sshrpc_known_hosts *kh = parse(text, &lb);
@@ -125,7 +126,8 @@ Test(known_hosts, hashed_by_ssh_keygen)
 	sshrpc_known_hosts_free(kh);
 	free(d);
 	/* A damaged hash field is a skipped line, not a crash. */
-	static const char bad[] = "|1|notbase64!|AAAA ssh-ed25519 AAAA\n|2|abc|def ssh-ed25519 AAAA\n|1|QUFB ssh-ed25519 AAAA\n";
+	static const char bad[] =
+		"|1|notbase64!|AAAA ssh-ed25519 AAAA\n|2|abc|def ssh-ed25519 AAAA\n|1|QUFB ssh-ed25519 AAAA\n";
 	lb = (at_logbuf){ "", 0 };
 	kh = parse(bad, &lb);
 	cr_assert_eq(lb.lines, 3, "%s", lb.text);

@@ -68,9 +68,10 @@ static void make_keys(keyset *ks)
 			for (int enc = 0; enc < 2; enc++) {
 				char *p = ks->path[ks->n];
 				snprintf(p, 160, "%s-%s-%s", base, formats[f], enc ? "enc" : "plain");
-				cr_assert_eq(at_run("cp %s %s && cp %s %s.pub && ssh-keygen -q -p -f %s -P '' -N '%s' -m %s "
-						    ">/dev/null",
-						     base, p, pub, p, p, enc ? PASS : "", formats[f]),
+				cr_assert_eq(
+					at_run("cp %s %s && cp %s %s.pub && ssh-keygen -q -p -f %s -P '' -N '%s' -m %s "
+					       ">/dev/null",
+						base, p, pub, p, p, enc ? PASS : "", formats[f]),
 					0);
 				ks->enc[ks->n++] = enc;
 			}
@@ -220,12 +221,18 @@ Test(openssh, our_client_every_key_to_sshd, .init = start_sshd, .fini = stop_ssh
 		cr_assert_eq(sshrpc_keyfile_read(NULL, keys.path[i], true, &d, &n, &err), SSHRPC_OK, "%s", err.msg);
 		pubd = at_read(pub, &pn);
 		sshrpc_file_identity fi;
-		cr_assert_eq(sshrpc_file_identity_init(&fi, NULL, keys.path[i], d, n, pubd, pn, ask, &e, &err), SSHRPC_OK,
-			"%s", err.msg);
+		cr_assert_eq(sshrpc_file_identity_init(&fi, NULL, keys.path[i], d, n, pubd, pn, ask, &e, &err),
+			SSHRPC_OK, "%s", err.msg);
 		sshrpc_keyfile_free(NULL, d, n);
 		free(pubd);
-		sshrpc_auth_client_config cc = { .user = "root", .session_id = session_id, .server_sig_algs = sig_algs,
-			.identities = &fi.id, .n_identities = 1, .ud = &e, .log = at_log, .log_ud = &e.log };
+		sshrpc_auth_client_config cc = { .user = "root",
+			.session_id = session_id,
+			.server_sig_algs = sig_algs,
+			.identities = &fi.id,
+			.n_identities = 1,
+			.ud = &e,
+			.log = at_log,
+			.log_ud = &e.log };
 		cr_assert_eq(sshrpc_auth_client_new(&cc, &e.tio, &e.c, &err), SSHRPC_OK);
 		int rc = run(&e, 60000);
 		cr_assert_eq(rc, SSHRPC_OK, "%s: %d %s / %s\n%s", keys.path[i], rc, sshrpc_auth_client_error(e.c)->msg,
@@ -250,7 +257,7 @@ Test(openssh, our_client_every_key_to_sshd, .init = start_sshd, .fini = stop_ssh
 		char *log = sshrpc_test_sshd_log(&sshd, &len);
 		accepted = 0;
 		for (char *p = strstr(log, "Accepted publickey for root"); p != NULL;
-				p = strstr(p + 1, "Accepted publickey for root"))
+			p = strstr(p + 1, "Accepted publickey for root"))
 			accepted++;
 		free(log);
 	}
@@ -259,8 +266,7 @@ Test(openssh, our_client_every_key_to_sshd, .init = start_sshd, .fini = stop_ssh
 
 /* ---- ssh -> our server -------------------------------------------------------------- */
 
-static int allowed(void *ud, const char *user, const sshrpc_key *key, uint64_t now,
-	const sshrpc_authkeys_entry **entry)
+static int allowed(void *ud, const char *user, const sshrpc_key *key, uint64_t now, const sshrpc_authkeys_entry **entry)
 {
 	endpoint *e = ud;
 	sshrpc_authkeys_ctx ctx = { "127.0.0.1", NULL, (uint64_t)time(NULL), 0 };
@@ -301,9 +307,9 @@ Test(openssh, ssh_every_key_to_our_server, .init = make_only, .fini = free_only,
 		char portbuf[16];
 		snprintf(portbuf, sizeof portbuf, "%d", port);
 		const char *argv[] = { "/usr/bin/ssh", "-v", "-F", "/dev/null", "-o", "StrictHostKeyChecking=no", "-o",
-			"UserKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes", "-o", "PasswordAuthentication=no", "-o",
-			"KbdInteractiveAuthentication=no", "-o", "IdentityAgent=none", "-i", keys.path[i], "-p", portbuf,
-			"-l", "tester", "127.0.0.1", "true", NULL };
+			"UserKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes", "-o", "PasswordAuthentication=no",
+			"-o", "KbdInteractiveAuthentication=no", "-o", "IdentityAgent=none", "-i", keys.path[i], "-p",
+			portbuf, "-l", "tester", "127.0.0.1", "true", NULL };
 		sshrpc_test_proc ssh;
 		cr_assert_eq(sshrpc_test_spawn(&ssh, argv, keys.dir), 0);
 		endpoint e;
@@ -312,14 +318,16 @@ Test(openssh, ssh_every_key_to_our_server, .init = make_only, .fini = free_only,
 		e.fd = sshrpc_test_accept(lfd, 20000);
 		close(lfd);
 		cr_assert_geq(e.fd, 0, "ssh did not connect");
-		sshrpc_transport_config tc = { .role = SSHRPC_ROLE_SERVER, .host_keys = &host, .n_host_keys = 1,
-			.now_ms = now_ms() };
+		sshrpc_transport_config tc = {
+			.role = SSHRPC_ROLE_SERVER, .host_keys = &host, .n_host_keys = 1, .now_ms = now_ms()
+		};
 		sshrpc_err err;
 		sshrpc_err_clear(&err);
 		cr_assert_eq(sshrpc_transport_new(&tc, &e.t, &err), SSHRPC_OK, "%s", err.msg);
 		e.tio = sshrpc_transport_io(e.t);
-		sshrpc_auth_server_config sc = { .session_id = session_id, .pubkey_allowed = allowed, .ud = &e,
-			.log = at_log, .log_ud = &e.log };
+		sshrpc_auth_server_config sc = {
+			.session_id = session_id, .pubkey_allowed = allowed, .ud = &e, .log = at_log, .log_ud = &e.log
+		};
 		cr_assert_eq(sshrpc_auth_server_new(&sc, &e.tio, now_ms(), &e.s, &err), SSHRPC_OK, "%s", err.msg);
 		int rc = run(&e, 60000);
 		bool done = sshrpc_auth_server_done(e.s);

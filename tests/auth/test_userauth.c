@@ -65,8 +65,8 @@ static int sid_client(void *ud, const uint8_t **id, size_t *len)
 	return SSHRPC_OK;
 }
 
-static int policy(void *ud, const char *user, const sshrpc_key *key, uint64_t now_ms,
-	const sshrpc_authkeys_entry **entry)
+static int policy(
+	void *ud, const char *user, const sshrpc_key *key, uint64_t now_ms, const sshrpc_authkeys_entry **entry)
 {
 	world *w = ud;
 	w->policy_calls++;
@@ -84,7 +84,8 @@ static int server_password(void *ud, const char *user, const char *pw, size_t le
 	w->server_pw_calls++;
 	if (w->password_result_override != 0)
 		return w->password_result_override;
-	if (strcmp(user, w->allowed_user) == 0 && len == strlen(w->right_password) && strcmp(pw, w->right_password) == 0)
+	if (strcmp(user, w->allowed_user) == 0 && len == strlen(w->right_password) &&
+		strcmp(pw, w->right_password) == 0)
 		return SSHRPC_OK;
 	return SSHRPC_E_DENIED;
 }
@@ -667,7 +668,8 @@ Test(userauth, signature_over_wrong_session_id)
 	cr_assert_not(sshrpc_auth_server_done(w.srv));
 	cr_assert(strstr(w.slog.text, "signature did not verify") != NULL, "%s", w.slog.text);
 	cr_assert_eq(sshrpc_auth_server_failures(w.srv), 1);
-	cr_assert_str_eq(sshrpc_auth_client_error(w.cli)->msg, "Permission denied (publickey): key0: signature refused");
+	cr_assert_str_eq(
+		sshrpc_auth_client_error(w.cli)->msg, "Permission denied (publickey): key0: signature refused");
 	world_free(&w);
 }
 
@@ -836,12 +838,10 @@ Test(userauth_server, wrong_algorithm_names)
 	start_server(&w);
 	raw_service(&w);
 	static const char *const algs[] = {
-		"ssh-ed448",            /* unknown */
-		"rsa-sha2-256",         /* not the key's type */
-		"ecdsa-sha2-nistp256",  /* not the key's type */
-		"ssh-ed25519-cert-v01@openssh.com",
-		"",
-		"ssh-ed25519\x01",
+		"ssh-ed448",	       /* unknown */
+		"rsa-sha2-256",	       /* not the key's type */
+		"ecdsa-sha2-nistp256", /* not the key's type */
+		"ssh-ed25519-cert-v01@openssh.com", "", "ssh-ed25519\x01",
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* > 64 */
 	};
 	for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++) {

@@ -133,8 +133,7 @@ static void check_sent(struct tp_pipe *p, int s, const uint8_t *m, size_t len)
 		if (src->eof_sent || src->close_sent)
 			return violation(p, "end %d: DATA on its channel %u after its EOF/CLOSE", s, dst->peer);
 		if (sl > dst->max_packet)
-			return violation(p, "end %d: DATA of %zu above the maximum packet %u", s, sl,
-				dst->max_packet);
+			return violation(p, "end %d: DATA of %zu above the maximum packet %u", s, sl, dst->max_packet);
 		if (sl > dst->window)
 			return violation(p, "end %d: DATA of %zu beyond the window %llu on channel %u", s, sl,
 				(unsigned long long)dst->window, a);
@@ -216,8 +215,8 @@ static int e_recv(void *ctx, const uint8_t **msg, size_t *len)
 	if (!q_pop(&p->q[e->side], &m)) {
 		struct tp_end *peer = &p->end[1 - e->side];
 		if (peer->disconnected) {
-			sshrpc_err_set(&e->err, SSHRPC_E_CLOSED, peer->disc_reason, "peer disconnected: %s",
-				peer->disc_msg);
+			sshrpc_err_set(
+				&e->err, SSHRPC_E_CLOSED, peer->disc_reason, "peer disconnected: %s", peer->disc_msg);
 			return SSHRPC_E_CLOSED;
 		}
 		return SSHRPC_E_AGAIN;
@@ -337,9 +336,8 @@ int tp_pump(struct tp_pipe *p, sshrpc_conn *client, sshrpc_conn *server, uint64_
 				continue;
 			if (sshrpc_conn_is_dead(cs[i]))
 				tp_drain(p, i);
-			else
-				if (sshrpc_conn_process(cs[i], now_ms) < 0)
-					tp_drain(p, i);
+			else if (sshrpc_conn_process(cs[i], now_ms) < 0)
+				tp_drain(p, i);
 		}
 		if (tp_pending(p, 0) == 0 && tp_pending(p, 1) == 0)
 			return round;
@@ -408,9 +406,15 @@ size_t tp_build(uint8_t *out, size_t cap, uint8_t type, const char *fmt, ...)
 	va_start(ap, fmt);
 	for (const char *f = fmt; *f && rc == SSHRPC_OK; f++) {
 		switch (*f) {
-		case 'u': rc = sshrpc_buf_put_u32(&b, va_arg(ap, uint32_t)); break;
-		case 'b': rc = sshrpc_buf_put_bool(&b, va_arg(ap, int) != 0); break;
-		case 's': rc = sshrpc_buf_put_cstring(&b, va_arg(ap, const char *)); break;
+		case 'u':
+			rc = sshrpc_buf_put_u32(&b, va_arg(ap, uint32_t));
+			break;
+		case 'b':
+			rc = sshrpc_buf_put_bool(&b, va_arg(ap, int) != 0);
+			break;
+		case 's':
+			rc = sshrpc_buf_put_cstring(&b, va_arg(ap, const char *));
+			break;
 		case 'S': {
 			const void *q = va_arg(ap, const void *);
 			size_t n = va_arg(ap, size_t);
@@ -423,7 +427,8 @@ size_t tp_build(uint8_t *out, size_t cap, uint8_t type, const char *fmt, ...)
 			rc = sshrpc_buf_put(&b, q, n);
 			break;
 		}
-		default: cr_assert_fail("bad tp_build format");
+		default:
+			cr_assert_fail("bad tp_build format");
 		}
 	}
 	va_end(ap);

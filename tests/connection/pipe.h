@@ -29,9 +29,9 @@ struct tp_end;
 /* What the checker knows of one end's channel (indexed by that end's id). */
 struct tp_chan {
 	bool in_use, pending;
-	uint32_t peer;          /* the other end's id */
-	uint64_t window;        /* what the other end may still send here */
-	uint32_t max_packet;    /* this end's advertised maximum */
+	uint32_t peer;	     /* the other end's id */
+	uint64_t window;     /* what the other end may still send here */
+	uint32_t max_packet; /* this end's advertised maximum */
 	bool eof_sent, close_sent, close_rcvd;
 };
 
@@ -46,19 +46,19 @@ struct tp_end {
 	uint32_t disc_reason;
 	char disc_msg[256];
 	sshrpc_err err;
-	bool block_data;       /* begin() of data messages reports WOULDBLOCK */
-	bool block_all;        /* begin() of any message reports WOULDBLOCK */
+	bool block_data; /* begin() of data messages reports WOULDBLOCK */
+	bool block_all;	 /* begin() of any message reports WOULDBLOCK */
 	uint64_t msgs_sent, data_msgs_sent;
-	size_t max_data_len;   /* largest data message payload sent */
+	size_t max_data_len; /* largest data message payload sent */
 };
 
 struct tp_pipe {
-	struct tp_end end[2];      /* 0: client, 1: server */
-	struct tp_queue q[2];      /* q[i]: messages waiting for end i */
+	struct tp_end end[2]; /* 0: client, 1: server */
+	struct tp_queue q[2]; /* q[i]: messages waiting for end i */
 	struct tp_chan ck[2][TP_MAX_IDS];
 	unsigned violations;
 	char first_violation[256];
-	bool check;                /* run the checker (default on) */
+	bool check; /* run the checker (default on) */
 };
 
 void tp_init(struct tp_pipe *p);

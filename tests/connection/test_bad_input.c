@@ -43,7 +43,8 @@ static void bad_srv(void *ud, sshrpc_conn *c, sshrpc_conn_event *ev)
 		if (!b->no_consume)
 			ev->u.data.consumed = ev->u.data.len;
 		break;
-	default: break;
+	default:
+		break;
 	}
 }
 
@@ -52,8 +53,7 @@ static struct bad *bad_new(uint32_t srv_window, uint32_t srv_max_packet)
 {
 	struct bad *b = calloc(1, sizeof *b);
 	sshrpc_conn_cfg cc = { .on_event = bad_cli, .event_ud = b };
-	sshrpc_conn_cfg sc = { .on_event = bad_srv, .event_ud = b, .window = srv_window,
-		.max_packet = srv_max_packet };
+	sshrpc_conn_cfg sc = { .on_event = bad_srv, .event_ud = b, .window = srv_window, .max_packet = srv_max_packet };
 	tp_world_init(&b->w, &cc, &sc);
 	uint32_t id;
 	cr_assert_eq(sshrpc_chan_open_session(b->w.cli, NULL, &id), SSHRPC_OK);
@@ -314,8 +314,8 @@ Test(bad_input, data_above_max_packet)
 	struct bad *b = bad_new(100000, 600);
 	static uint8_t d[601];
 	inject(b, 1, tp_build(b->m, sizeof b->m, SSH_MSG_CHANNEL_EXTENDED_DATA, "uuS", 0u, 1u, d, (size_t)601));
-	expect_disconnect(b, 1,
-		"SSH_MSG_CHANNEL_EXTENDED_DATA of 601 bytes on channel 0 exceeds our maximum packet size of 600");
+	expect_disconnect(
+		b, 1, "SSH_MSG_CHANNEL_EXTENDED_DATA of 601 bytes on channel 0 exceeds our maximum packet size of 600");
 	bad_free(b);
 }
 
@@ -414,7 +414,8 @@ Test(bad_input, unknown_global_requests_get_failure)
 {
 	struct bad *b = bad_new(0, 0);
 	inject(b, 1, tp_build(b->m, sizeof b->m, SSH_MSG_GLOBAL_REQUEST, "sb", "keepalive@openssh.com", 1));
-	inject(b, 1, tp_build(b->m, sizeof b->m, SSH_MSG_GLOBAL_REQUEST, "sbr", "what@example.com", 1, "zz", (size_t)2));
+	inject(b, 1,
+		tp_build(b->m, sizeof b->m, SSH_MSG_GLOBAL_REQUEST, "sbr", "what@example.com", 1, "zz", (size_t)2));
 	inject(b, 1, tp_build(b->m, sizeof b->m, SSH_MSG_GLOBAL_REQUEST, "sb", "quiet@example.com", 0));
 	inject(b, 1, tp_build(b->m, sizeof b->m, SSH_MSG_GLOBAL_REQUEST, "sbsu", "tcpip-forward", 1, "0.0.0.0", 80u));
 	expect_alive(b, 1);

@@ -25,7 +25,9 @@ static void basic_client(void *ud, sshrpc_conn *c, sshrpc_conn_event *ev)
 {
 	struct basic *b = ud;
 	switch (ev->type) {
-	case SSHRPC_CONN_EV_OPENED: b->opened++; break;
+	case SSHRPC_CONN_EV_OPENED:
+		b->opened++;
+		break;
 	case SSHRPC_CONN_EV_REQUEST_REPLY:
 		cr_assert_eq(ev->u.reply.kind, SSHRPC_REQ_EXEC);
 		b->reply_ok = ev->u.reply.success;
@@ -44,14 +46,17 @@ static void basic_client(void *ud, sshrpc_conn *c, sshrpc_conn_event *ev)
 		b->exit_seen++;
 		b->exit_status = ev->u.exit_status.status;
 		break;
-	case SSHRPC_CONN_EV_EOF: b->eof_seen++; break;
+	case SSHRPC_CONN_EV_EOF:
+		b->eof_seen++;
+		break;
 	case SSHRPC_CONN_EV_CLOSE:
 		b->closed++;
 		cr_assert(ev->u.close.by_peer);
 		cr_assert(ev->u.close.has_exit_status);
 		cr_assert_eq(ev->u.close.exit_status, 3);
 		break;
-	default: cr_assert_fail("unexpected client event %d", ev->type);
+	default:
+		cr_assert_fail("unexpected client event %d", ev->type);
 	}
 	(void)c;
 }
@@ -93,7 +98,8 @@ static void basic_server(void *ud, sshrpc_conn *c, sshrpc_conn_event *ev)
 		b->srv_closed++;
 		cr_assert_not(ev->u.close.by_peer);
 		break;
-	default: cr_assert_fail("unexpected server event %d", ev->type);
+	default:
+		cr_assert_fail("unexpected server event %d", ev->type);
 	}
 }
 
@@ -139,12 +145,12 @@ Test(channels, one_exec_step_by_step)
 /* ---- 1000 channels at once ------------------------------------------------------ */
 
 enum variant {
-	V_NORMAL,          /* client EOF; server exit-status, EOF, CLOSE */
-	V_SRV_CLOSE_NOEOF, /* server exit-status, CLOSE without EOF */
-	V_CLI_CLOSES,      /* server EOF, exit-status; client CLOSE first */
-	V_CROSSING,        /* both send CLOSE before seeing the other's */
-	V_SRV_EOF_FIRST,   /* server sends its own data and EOF before the client's EOF */
-	V_CLI_CLOSE_QUEUED,/* client CLOSE (no EOF) right behind queued data */
+	V_NORMAL,	    /* client EOF; server exit-status, EOF, CLOSE */
+	V_SRV_CLOSE_NOEOF,  /* server exit-status, CLOSE without EOF */
+	V_CLI_CLOSES,	    /* server EOF, exit-status; client CLOSE first */
+	V_CROSSING,	    /* both send CLOSE before seeing the other's */
+	V_SRV_EOF_FIRST,    /* server sends its own data and EOF before the client's EOF */
+	V_CLI_CLOSE_QUEUED, /* client CLOSE (no EOF) right behind queued data */
 	NVARIANTS
 };
 
@@ -224,7 +230,9 @@ static void many_client(void *ud, sshrpc_conn *conn, sshrpc_conn_event *ev)
 	case SSHRPC_CONN_EV_REQUEST_REPLY:
 		cr_assert(ev->u.reply.success);
 		break;
-	case SSHRPC_CONN_EV_WRITABLE: cli_fill(m, c); break;
+	case SSHRPC_CONN_EV_WRITABLE:
+		cli_fill(m, c);
+		break;
 	case SSHRPC_CONN_EV_DATA:
 		if (ev->u.data.stream == SSHRPC_CHAN_STDERR) {
 			cr_assert_leq(c->err_len + ev->u.data.len, sizeof c->err);
@@ -233,8 +241,7 @@ static void many_client(void *ud, sshrpc_conn *conn, sshrpc_conn_event *ev)
 		} else {
 			uint32_t s = c->variant == V_SRV_EOF_FIRST ? OWN_STREAM(c->idx) : c->idx;
 			size_t bad = tp_gen_check(s, c->got_out, ev->u.data.p, ev->u.data.len);
-			cr_assert_eq(bad, ev->u.data.len, "channel %u: byte %zu differs", c->idx,
-				c->got_out + bad);
+			cr_assert_eq(bad, ev->u.data.len, "channel %u: byte %zu differs", c->idx, c->got_out + bad);
 			c->got_out += ev->u.data.len;
 			cr_assert_leq(c->got_out, c->expect_out);
 		}
@@ -255,7 +262,8 @@ static void many_client(void *ud, sshrpc_conn *conn, sshrpc_conn_event *ev)
 		c->closed = true;
 		m->cli_closed++;
 		break;
-	default: cr_assert_fail("client event %d", ev->type);
+	default:
+		cr_assert_fail("client event %d", ev->type);
 	}
 	(void)conn;
 }
@@ -288,7 +296,8 @@ static void srv_finish(struct many *m, struct schan *s)
 		cr_assert_eq(sshrpc_chan_exit_status(c, s->id, st), SSHRPC_OK);
 		cr_assert_eq(sshrpc_chan_close(c, s->id), SSHRPC_OK);
 		break;
-	default: break;
+	default:
+		break;
 	}
 }
 
@@ -361,8 +370,8 @@ static void many_server(void *ud, sshrpc_conn *c, sshrpc_conn_event *ev)
 		cr_assert_eq(sshrpc_chan_reply(c, ev->id, true), SSHRPC_OK);
 		char err[32];
 		int el = snprintf(err, sizeof err, "err:%u", idx);
-		cr_assert_eq(sshrpc_chan_write_ext(c, ev->id, SSH_EXTENDED_DATA_STDERR, err, (size_t)el, &wr),
-			SSHRPC_OK);
+		cr_assert_eq(
+			sshrpc_chan_write_ext(c, ev->id, SSH_EXTENDED_DATA_STDERR, err, (size_t)el, &wr), SSHRPC_OK);
 		if (s->variant == V_SRV_EOF_FIRST)
 			srv_own_fill(m, s);
 		break;
@@ -375,8 +384,8 @@ static void many_server(void *ud, sshrpc_conn *c, sshrpc_conn_event *ev)
 		} else {
 			wr = ev->u.data.len;
 		}
-		cr_assert_eq(tp_gen_check(s->idx, s->got_in, ev->u.data.p, wr), wr, "server: channel %u corrupt",
-			s->idx);
+		cr_assert_eq(
+			tp_gen_check(s->idx, s->got_in, ev->u.data.p, wr), wr, "server: channel %u corrupt", s->idx);
 		s->got_in += wr;
 		ev->u.data.consumed = wr;
 		break;
@@ -403,7 +412,8 @@ static void many_server(void *ud, sshrpc_conn *c, sshrpc_conn_event *ev)
 		m->srv_closed++;
 		free(s);
 		return;
-	default: cr_assert_fail("server event %d", ev->type);
+	default:
+		cr_assert_fail("server event %d", ev->type);
 	}
 	if (ev->type == SSHRPC_CONN_EV_DATA)
 		srv_finish(m, s);
@@ -415,8 +425,12 @@ static void run_many(uint32_t n, uint32_t window, uint32_t max_packet, size_t se
 	m->n = n;
 	m->cc = calloc(n, sizeof *m->cc);
 	m->sc = calloc(n, sizeof *m->sc);
-	sshrpc_conn_cfg cc = { .on_event = many_client, .event_ud = m, .max_channels = n, .window = window,
-		.max_packet = max_packet, .send_queue = send_queue };
+	sshrpc_conn_cfg cc = { .on_event = many_client,
+		.event_ud = m,
+		.max_channels = n,
+		.window = window,
+		.max_packet = max_packet,
+		.send_queue = send_queue };
 	sshrpc_conn_cfg sc = cc;
 	sc.on_event = many_server;
 	tp_world_init(&m->w, &cc, &sc);
@@ -453,8 +467,8 @@ static void run_many(uint32_t n, uint32_t window, uint32_t max_packet, size_t se
 		cr_assert_eq(c->sent, c->total);
 		cr_assert_eq(m->sc[i].got_in, c->total);
 		if (c->variant != V_CLI_CLOSE_QUEUED)
-			cr_assert_eq(c->got_out, c->expect_out, "channel %u got %zu of %zu", i, c->got_out,
-				c->expect_out);
+			cr_assert_eq(
+				c->got_out, c->expect_out, "channel %u got %zu of %zu", i, c->got_out, c->expect_out);
 		char err[32];
 		int el = snprintf(err, sizeof err, "err:%u", i);
 		/* A client that closes right behind its data may have sent CLOSE
@@ -532,8 +546,11 @@ static void accept_all(void *ud, sshrpc_conn *c, sshrpc_conn_event *ev)
 		snprintf(a->fail_desc, sizeof a->fail_desc, "%.*s", (int)ev->u.open_failed.description_len,
 			ev->u.open_failed.description);
 		break;
-	case SSHRPC_CONN_EV_CLOSE: a->closes++; break;
-	default: break;
+	case SSHRPC_CONN_EV_CLOSE:
+		a->closes++;
+		break;
+	default:
+		break;
 	}
 }
 

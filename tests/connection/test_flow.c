@@ -13,8 +13,8 @@
 struct flow {
 	struct tp_world w;
 	uint32_t cid, sid;
-	bool srv_consume;   /* server's data events consume everything */
-	size_t srv_got;     /* bytes the server verified */
+	bool srv_consume; /* server's data events consume everything */
+	size_t srv_got;	  /* bytes the server verified */
 	size_t cli_got;
 	size_t cli_consume_max; /* per data event on the client */
 	int cli_writable, srv_writable, srv_eow, cli_eof, cli_replies, cli_closes, cli_opened;
@@ -34,15 +34,24 @@ static void flow_cli(void *ud, sshrpc_conn *c, sshrpc_conn_event *ev)
 		ev->u.data.consumed = k;
 		break;
 	}
-	case SSHRPC_CONN_EV_WRITABLE: f->cli_writable++; break;
-	case SSHRPC_CONN_EV_EOF: f->cli_eof++; break;
+	case SSHRPC_CONN_EV_WRITABLE:
+		f->cli_writable++;
+		break;
+	case SSHRPC_CONN_EV_EOF:
+		f->cli_eof++;
+		break;
 	case SSHRPC_CONN_EV_REQUEST_REPLY:
 		f->cli_replies++;
 		f->cli_reply_ok = ev->u.reply.success;
 		break;
-	case SSHRPC_CONN_EV_CLOSE: f->cli_closes++; break;
-	case SSHRPC_CONN_EV_OPENED: f->cli_opened++; break;
-	default: break;
+	case SSHRPC_CONN_EV_CLOSE:
+		f->cli_closes++;
+		break;
+	case SSHRPC_CONN_EV_OPENED:
+		f->cli_opened++;
+		break;
+	default:
+		break;
 	}
 	(void)c;
 }
@@ -62,9 +71,14 @@ static void flow_srv(void *ud, sshrpc_conn *c, sshrpc_conn_event *ev)
 			ev->u.data.consumed = ev->u.data.len;
 		}
 		break;
-	case SSHRPC_CONN_EV_WRITABLE: f->srv_writable++; break;
-	case SSHRPC_CONN_EV_EOW: f->srv_eow++; break;
-	default: break;
+	case SSHRPC_CONN_EV_WRITABLE:
+		f->srv_writable++;
+		break;
+	case SSHRPC_CONN_EV_EOW:
+		f->srv_eow++;
+		break;
+	default:
+		break;
 	}
 }
 

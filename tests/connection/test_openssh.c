@@ -86,7 +86,7 @@ static void pump_once(sshconn *s, int timeout_ms)
 struct ichan {
 	uint32_t id, stream;
 	size_t total, sent, got;
-	bool echo;  /* stdout must be the stream echoed back */
+	bool echo; /* stdout must be the stream echoed back */
 	bool replied, reply_ok, eof_sent, eof, closed;
 	int exit_status;
 	char signal[16];
@@ -172,14 +172,21 @@ static void icli_event(void *ud, sshrpc_conn *conn, sshrpc_conn_event *ev)
 		}
 		ev->u.data.consumed = ev->u.data.len;
 		break;
-	case SSHRPC_CONN_EV_EXIT_STATUS: ch->exit_status = (int)ev->u.exit_status.status; break;
+	case SSHRPC_CONN_EV_EXIT_STATUS:
+		ch->exit_status = (int)ev->u.exit_status.status;
+		break;
 	case SSHRPC_CONN_EV_EXIT_SIGNAL:
 		snprintf(ch->signal, sizeof ch->signal, "%.*s", (int)ev->u.exit_signal.signal_len,
 			ev->u.exit_signal.signal);
 		break;
-	case SSHRPC_CONN_EV_EOF: ch->eof = true; break;
-	case SSHRPC_CONN_EV_CLOSE: ch->closed = true; break;
-	default: break;
+	case SSHRPC_CONN_EV_EOF:
+		ch->eof = true;
+		break;
+	case SSHRPC_CONN_EV_CLOSE:
+		ch->closed = true;
+		break;
+	default:
+		break;
 	}
 }
 
@@ -203,8 +210,8 @@ static struct icli *icli_start(const char *const *sshd_extra)
 	size_t len;
 	sshrpc_err err = { 0 };
 	cr_assert_eq(sshrpc_keyfile_read(NULL, c->key, true, &data, &len, &err), SSHRPC_OK, "%s", err.msg);
-	cr_assert_eq(sshrpc_file_identity_init(&c->fi, NULL, c->key, data, len, (const uint8_t *)pub, publen, NULL,
-			     NULL, &err),
+	cr_assert_eq(sshrpc_file_identity_init(
+			     &c->fi, NULL, c->key, data, len, (const uint8_t *)pub, publen, NULL, NULL, &err),
 		SSHRPC_OK, "%s", err.msg);
 	sshrpc_keyfile_free(NULL, data, len);
 	free(pub);
@@ -214,12 +221,14 @@ static struct icli *icli_start(const char *const *sshd_extra)
 	cr_assert_geq(fd, 0);
 	nonblocking(fd);
 	c->tcfg = (sshrpc_transport_config){ .role = SSHRPC_ROLE_CLIENT, .hostkey_check = accept_any_hostkey };
-	c->acfg = (sshrpc_auth_client_config){ .user = "root", .identities = c->ids, .n_identities = 1,
-		.preferred = "publickey" };
-	c->ccfg = (sshrpc_conn_cfg){ .role = SSHRPC_CONN_CLIENT, .on_event = icli_event, .event_ud = c,
-		.max_channels = 1000 };
-	cr_assert_eq(sshconn_init(&c->s, fd, &c->tcfg, NULL, &c->acfg, &c->ccfg, now_ms(), &err), SSHRPC_OK, "%s",
-		err.msg);
+	c->acfg = (sshrpc_auth_client_config){
+		.user = "root", .identities = c->ids, .n_identities = 1, .preferred = "publickey"
+	};
+	c->ccfg = (sshrpc_conn_cfg){
+		.role = SSHRPC_CONN_CLIENT, .on_event = icli_event, .event_ud = c, .max_channels = 1000
+	};
+	cr_assert_eq(
+		sshconn_init(&c->s, fd, &c->tcfg, NULL, &c->acfg, &c->ccfg, now_ms(), &err), SSHRPC_OK, "%s", err.msg);
 	uint64_t end = now_ms() + 30000;
 	while (!c->s.authed && !c->s.dead && now_ms() < end)
 		pump_once(&c->s, 50);
@@ -326,8 +335,7 @@ Test(openssh, stderr_exit_status_and_exit_signal, .timeout = 120)
 	cr_assert_eq(sshrpc_chan_open_session(c->s.c, &chs[3], &chs[3].id), SSHRPC_OK);
 	cr_assert_eq(sshrpc_chan_subsystem(c->s.c, chs[3].id, "no-such-subsystem", true), SSHRPC_OK);
 	uint64_t end = now_ms() + 60000;
-	while (!(chs[0].closed && chs[1].closed && chs[2].closed && chs[3].replied) && !c->s.dead &&
-		now_ms() < end)
+	while (!(chs[0].closed && chs[1].closed && chs[2].closed && chs[3].replied) && !c->s.dead && now_ms() < end)
 		pump_once(&c->s, 50);
 	cr_assert_not(c->s.dead, "%s", c->s.why);
 	cr_assert_eq(chs[0].out_len, 3);
@@ -335,8 +343,8 @@ Test(openssh, stderr_exit_status_and_exit_signal, .timeout = 120)
 	/* sshd at LogLevel DEBUG3 (the fixture's) copies its session
 	 * child's debug lines to stderr ahead of the command's own output. */
 	cr_assert_geq(chs[0].err_len, 3);
-	cr_assert_eq(memcmp(chs[0].err + chs[0].err_len - 3, "err", 3), 0, "stderr: %.*s", (int)chs[0].err_len,
-		chs[0].err);
+	cr_assert_eq(
+		memcmp(chs[0].err + chs[0].err_len - 3, "err", 3), 0, "stderr: %.*s", (int)chs[0].err_len, chs[0].err);
 	cr_assert_eq(chs[0].exit_status, 7);
 	cr_assert_str_eq(chs[1].signal, "TERM");
 	cr_assert_eq(chs[1].exit_status, -1);
@@ -423,8 +431,8 @@ struct srv {
 	unsigned sessions, execs, subsystems;
 };
 
-static int srv_pubkey_allowed(void *ud, const char *user, const sshrpc_key *key, uint64_t now,
-	const sshrpc_authkeys_entry **entry)
+static int srv_pubkey_allowed(
+	void *ud, const char *user, const sshrpc_key *key, uint64_t now, const sshrpc_authkeys_entry **entry)
 {
 	/* Authentication is not under test here: any key the client proves
 	 * it holds is accepted. */
@@ -482,7 +490,7 @@ static void srv_event(void *ud, sshrpc_conn *c, sshrpc_conn_event *ev)
 			ch->eof = true;
 			schan_finish(c, ch);
 		} else if ((ev->u.request.kind == SSHRPC_REQ_EXEC && sl == 3 && memcmp(s, "cat", 3) == 0) ||
-			(ev->u.request.kind == SSHRPC_REQ_SUBSYSTEM && sl == 4 && memcmp(s, "echo", 4) == 0)) {
+			   (ev->u.request.kind == SSHRPC_REQ_SUBSYSTEM && sl == 4 && memcmp(s, "echo", 4) == 0)) {
 			if (ev->u.request.kind == SSHRPC_REQ_SUBSYSTEM)
 				srv->subsystems++;
 			else
@@ -512,8 +520,11 @@ static void srv_event(void *ud, sshrpc_conn *c, sshrpc_conn_event *ev)
 		if (ch->echo)
 			schan_finish(c, ch);
 		break;
-	case SSHRPC_CONN_EV_CLOSE: free(ch); break;
-	default: break;
+	case SSHRPC_CONN_EV_CLOSE:
+		free(ch);
+		break;
+	default:
+		break;
 	}
 }
 
@@ -552,15 +563,15 @@ static void srv_accept(struct srv *srv)
 	sc->used = true;
 	sc->srv = srv;
 	nonblocking(fd);
-	sc->tcfg = (sshrpc_transport_config){ .role = SSHRPC_ROLE_SERVER, .host_keys = &srv->hostkey,
-		.n_host_keys = 1 };
-	sc->acfg = (sshrpc_auth_server_config){ .pubkey_allowed = srv_pubkey_allowed,
-		.login_grace_ms = UINT64_MAX };
-	sc->ccfg = (sshrpc_conn_cfg){ .role = SSHRPC_CONN_SERVER, .on_event = srv_event, .event_ud = sc,
-		.max_channels = 200 };
+	sc->tcfg =
+		(sshrpc_transport_config){ .role = SSHRPC_ROLE_SERVER, .host_keys = &srv->hostkey, .n_host_keys = 1 };
+	sc->acfg = (sshrpc_auth_server_config){ .pubkey_allowed = srv_pubkey_allowed, .login_grace_ms = UINT64_MAX };
+	sc->ccfg = (sshrpc_conn_cfg){
+		.role = SSHRPC_CONN_SERVER, .on_event = srv_event, .event_ud = sc, .max_channels = 200
+	};
 	sshrpc_err err = { 0 };
-	cr_assert_eq(sshconn_init(&sc->s, fd, &sc->tcfg, &sc->acfg, NULL, &sc->ccfg, now_ms(), &err), SSHRPC_OK,
-		"%s", err.msg);
+	cr_assert_eq(sshconn_init(&sc->s, fd, &sc->tcfg, &sc->acfg, NULL, &sc->ccfg, now_ms(), &err), SSHRPC_OK, "%s",
+		err.msg);
 	const char *dir = getenv("SSHRPC_CONN_RECORD");
 	if (dir != NULL) {
 		static unsigned seq;

@@ -16,7 +16,7 @@ struct rq {
 	char strs[16][64], vals[16][64];
 	uint32_t cols, rows, wpx, hpx;
 	size_t modes_len;
-	bool defer;           /* leave replies for later */
+	bool defer; /* leave replies for later */
 	bool refuse_subsystem;
 	int globals;
 	char gname[64];
@@ -57,7 +57,8 @@ static void rq_cli(void *ud, sshrpc_conn *c, sshrpc_conn_event *ev)
 		if (r->has_gport)
 			r->gport = sshrpc_load_be32(ev->u.global_reply.extra);
 		break;
-	default: break;
+	default:
+		break;
 	}
 	(void)c;
 }
@@ -73,8 +74,8 @@ static void rq_srv(void *ud, sshrpc_conn *c, sshrpc_conn_event *ev)
 	case SSHRPC_CONN_EV_REQUEST: {
 		int i = r->nreq++;
 		r->kinds[i] = ev->u.request.kind;
-		snprintf(r->strs[i], 64, "%.*s", (int)ev->u.request.str_len,
-			ev->u.request.str ? ev->u.request.str : "");
+		snprintf(
+			r->strs[i], 64, "%.*s", (int)ev->u.request.str_len, ev->u.request.str ? ev->u.request.str : "");
 		snprintf(r->vals[i], 64, "%.*s", (int)ev->u.request.value_len,
 			ev->u.request.value ? ev->u.request.value : "");
 		if (ev->u.request.kind == SSHRPC_REQ_PTY || ev->u.request.kind == SSHRPC_REQ_WINDOW_CHANGE) {
@@ -100,7 +101,8 @@ static void rq_srv(void *ud, sshrpc_conn *c, sshrpc_conn_event *ev)
 			cr_assert_eq(sshrpc_conn_global_reply(c, true, port, 4), SSHRPC_OK);
 		}
 		break;
-	default: break;
+	default:
+		break;
 	}
 }
 
@@ -130,7 +132,8 @@ Test(requests, session_requests_parsed_and_answered_by_policy)
 	struct rq *r = rq_new(&cc, &sc);
 	r->refuse_subsystem = true;
 	uint8_t modes[] = { 53, 0, 0, 0, 1, 0 }; /* ECHO 1, TTY_OP_END */
-	cr_assert_eq(sshrpc_chan_pty(r->w.cli, r->cid, "xterm", 80, 24, 640, 480, modes, sizeof modes, true), SSHRPC_OK);
+	cr_assert_eq(
+		sshrpc_chan_pty(r->w.cli, r->cid, "xterm", 80, 24, 640, 480, modes, sizeof modes, true), SSHRPC_OK);
 	cr_assert_eq(sshrpc_chan_env(r->w.cli, r->cid, "LANG", "C", false), SSHRPC_OK);
 	cr_assert_eq(sshrpc_chan_subsystem(r->w.cli, r->cid, "sshrpc", true), SSHRPC_OK);
 	cr_assert_eq(sshrpc_chan_exec(r->w.cli, r->cid, "sys:ping().", 11, true), SSHRPC_OK);
@@ -226,8 +229,8 @@ Test(requests, exit_status_and_exit_signal_reach_the_client)
 	cr_assert_str_eq(r->sigmsg, "killed");
 	cr_assert(r->core);
 	/* And a server does not take exit-status from a client. */
-	cr_assert_eq(sshrpc_chan_request(r->w.cli, r->cid, "exit-status", true, (const uint8_t *)"\0\0\0\1", 4),
-		SSHRPC_OK);
+	cr_assert_eq(
+		sshrpc_chan_request(r->w.cli, r->cid, "exit-status", true, (const uint8_t *)"\0\0\0\1", 4), SSHRPC_OK);
 	tp_world_pump(&r->w);
 	cr_assert_eq(r->nreplies, 1);
 	cr_assert_not(r->reply_ok[0]);
@@ -243,8 +246,7 @@ Test(requests, tcpip_forward_refused_unless_enabled)
 	sshrpc_buf_init_fixed(&b, extra, sizeof extra);
 	cr_assert_eq(sshrpc_buf_put_cstring(&b, "127.0.0.1"), SSHRPC_OK);
 	cr_assert_eq(sshrpc_buf_put_u32(&b, 0), SSHRPC_OK);
-	cr_assert_eq(sshrpc_conn_global_request(r->w.cli, "tcpip-forward", true, extra, sshrpc_buf_len(&b)),
-		SSHRPC_OK);
+	cr_assert_eq(sshrpc_conn_global_request(r->w.cli, "tcpip-forward", true, extra, sshrpc_buf_len(&b)), SSHRPC_OK);
 	tp_world_pump(&r->w);
 	cr_assert_eq(r->globals, 0);
 	cr_assert_eq(r->greplies, 1);
@@ -253,8 +255,7 @@ Test(requests, tcpip_forward_refused_unless_enabled)
 
 	sshrpc_conn_cfg cc2 = { 0 }, sc2 = { .allow_tcpip_forward = true };
 	r = rq_new(&cc2, &sc2);
-	cr_assert_eq(sshrpc_conn_global_request(r->w.cli, "tcpip-forward", true, extra, sshrpc_buf_len(&b)),
-		SSHRPC_OK);
+	cr_assert_eq(sshrpc_conn_global_request(r->w.cli, "tcpip-forward", true, extra, sshrpc_buf_len(&b)), SSHRPC_OK);
 	tp_world_pump(&r->w);
 	cr_assert_eq(r->globals, 1);
 	cr_assert_str_eq(r->gname, "tcpip-forward");

@@ -31,16 +31,16 @@ uint8_t *tu_pub_blob(const char *path, size_t *len);
 
 /* openssh-key-v1, one key. */
 typedef struct tu_osshkey {
-	uint8_t *raw;                /* decoded file, owns the pointers below */
+	uint8_t *raw; /* decoded file, owns the pointers below */
 	size_t raw_len;
 	char cipher[64];
 	char kdf[64];
 	const uint8_t *salt;
 	size_t salt_len;
 	uint32_t rounds;
-	const uint8_t *pub;          /* the public key blob */
+	const uint8_t *pub; /* the public key blob */
 	size_t pub_len;
-	const uint8_t *priv;         /* the (encrypted) private section */
+	const uint8_t *priv; /* the (encrypted) private section */
 	size_t priv_len;
 } tu_osshkey;
 

@@ -43,8 +43,7 @@ static inline void assert_hex(const uint8_t *got, size_t len, const char *hex, c
 	size_t n = unhex(hex, want, sizeof want);
 	cr_assert_eq(len, n, "%s: length %zu, expected %zu", what, len, n);
 	for (size_t i = 0; i < n; i++)
-		cr_assert_eq(
-		        got[i], want[i], "%s: byte %zu is %02x, expected %02x", what, i, got[i], want[i]);
+		cr_assert_eq(got[i], want[i], "%s: byte %zu is %02x, expected %02x", what, i, got[i], want[i]);
 }
 
 /* Counts calls, bytes live, and refuses after a budget when one is set. */

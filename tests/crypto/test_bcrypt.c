@@ -111,8 +111,8 @@ Test(bcrypt_pbkdf, refuses_bad_parameters)
 static uint8_t *decrypt_with(const tu_osshkey *k, const char *pass)
 {
 	uint8_t kiv[32 + 16];
-	cr_assert_eq(sshrpc_bcrypt_pbkdf(pass, strlen(pass), k->salt, k->salt_len, kiv, sizeof kiv, k->rounds),
-		SSHRPC_OK);
+	cr_assert_eq(
+		sshrpc_bcrypt_pbkdf(pass, strlen(pass), k->salt, k->salt_len, kiv, sizeof kiv, k->rounds), SSHRPC_OK);
 	uint8_t *plain = malloc(k->priv_len);
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	int n1 = 0, n2 = 0;

@@ -10,7 +10,7 @@
 
 static const char msg448[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
 static const char msg896[] = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnop"
-                             "qklmnopqrlmnopqrsmnopqrstnopqrstu";
+			     "qklmnopqrlmnopqrsmnopqrstnopqrstu";
 
 struct hash_vector {
 	sshrpc_hash_alg alg;
@@ -20,36 +20,36 @@ struct hash_vector {
 
 /* FIPS 180-4 examples (NIST CSRC "Examples with Intermediate Values"). */
 static const struct hash_vector vectors[] = {
-        {SSHRPC_HASH_SHA1, "abc", "a9993e364706816aba3e25717850c26c9cd0d89d"},
-        {SSHRPC_HASH_SHA1, "", "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
-        {SSHRPC_HASH_SHA1, msg448, "84983e441c3bd26ebaae4aa1f95129e5e54670f1"},
-        {SSHRPC_HASH_SHA256, "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
-        {SSHRPC_HASH_SHA256, "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
-        {SSHRPC_HASH_SHA256, msg448, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
-        {SSHRPC_HASH_SHA384, "abc",
-                "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c8"
-                "25a7"},
-        {SSHRPC_HASH_SHA384, "",
-                "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898"
-                "b95b"},
-        {SSHRPC_HASH_SHA384, msg448,
-                "3391fdddfc8dc7393707a65b1b4709397cf8b1d162af05abfe8f450de5f36bc6b0455a8520bc4e6f5fe95b1fe3c8"
-                "452b"},
-        {SSHRPC_HASH_SHA384, msg896,
-                "09330c33f71147e83d192fc782cd1b4753111b173b3b05d22fa08086e3b0f712fcc7c71a557e2db966c3e9fa9174"
-                "6039"},
-        {SSHRPC_HASH_SHA512, "abc",
-                "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
-                "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"},
-        {SSHRPC_HASH_SHA512, "",
-                "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
-                "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"},
-        {SSHRPC_HASH_SHA512, msg448,
-                "204a8fc6dda82f0a0ced7beb8e08a41657c16ef468b228a8279be331a703c335"
-                "96fd15c13b1b07f9aa1d3bea57789ca031ad85c7a71dd70354ec631238ca3445"},
-        {SSHRPC_HASH_SHA512, msg896,
-                "8e959b75dae313da8cf4f72814fc143f8f7779c6eb9f7fa17299aeadb6889018"
-                "501d289e4900f7e4331b99dec4b5433ac7d329eeb6dd26545e96e55b874be909"},
+	{ SSHRPC_HASH_SHA1, "abc", "a9993e364706816aba3e25717850c26c9cd0d89d" },
+	{ SSHRPC_HASH_SHA1, "", "da39a3ee5e6b4b0d3255bfef95601890afd80709" },
+	{ SSHRPC_HASH_SHA1, msg448, "84983e441c3bd26ebaae4aa1f95129e5e54670f1" },
+	{ SSHRPC_HASH_SHA256, "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+	{ SSHRPC_HASH_SHA256, "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+	{ SSHRPC_HASH_SHA256, msg448, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+	{ SSHRPC_HASH_SHA384, "abc",
+		"cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c8"
+		"25a7" },
+	{ SSHRPC_HASH_SHA384, "",
+		"38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898"
+		"b95b" },
+	{ SSHRPC_HASH_SHA384, msg448,
+		"3391fdddfc8dc7393707a65b1b4709397cf8b1d162af05abfe8f450de5f36bc6b0455a8520bc4e6f5fe95b1fe3c8"
+		"452b" },
+	{ SSHRPC_HASH_SHA384, msg896,
+		"09330c33f71147e83d192fc782cd1b4753111b173b3b05d22fa08086e3b0f712fcc7c71a557e2db966c3e9fa9174"
+		"6039" },
+	{ SSHRPC_HASH_SHA512, "abc",
+		"ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+		"2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f" },
+	{ SSHRPC_HASH_SHA512, "",
+		"cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
+		"47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e" },
+	{ SSHRPC_HASH_SHA512, msg448,
+		"204a8fc6dda82f0a0ced7beb8e08a41657c16ef468b228a8279be331a703c335"
+		"96fd15c13b1b07f9aa1d3bea57789ca031ad85c7a71dd70354ec631238ca3445" },
+	{ SSHRPC_HASH_SHA512, msg896,
+		"8e959b75dae313da8cf4f72814fc143f8f7779c6eb9f7fa17299aeadb6889018"
+		"501d289e4900f7e4331b99dec4b5433ac7d329eeb6dd26545e96e55b874be909" },
 };
 
 #define NVEC (sizeof vectors / sizeof vectors[0])
@@ -68,8 +68,7 @@ Test(hash, fips180_one_shot)
 {
 	for (size_t i = 0; i < NVEC; i++) {
 		uint8_t out[SSHRPC_HASH_MAX];
-		cr_assert_eq(
-		        sshrpc_hash(vectors[i].alg, vectors[i].msg, strlen(vectors[i].msg), out), SSHRPC_OK);
+		cr_assert_eq(sshrpc_hash(vectors[i].alg, vectors[i].msg, strlen(vectors[i].msg), out), SSHRPC_OK);
 		assert_hex(out, sshrpc_hash_len(vectors[i].alg), vectors[i].digest, vectors[i].msg);
 	}
 }
@@ -99,10 +98,10 @@ Test(hash, million_a_in_odd_pieces)
 		sshrpc_hash_alg alg;
 		const char *digest;
 	} v[] = {
-	        {SSHRPC_HASH_SHA1, "34aa973cd4c4daa4f61eeb2bdbad27316534016f"},
-	        {SSHRPC_HASH_SHA256, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"},
-	        {SSHRPC_HASH_SHA512, "e718483d0ce769644e2e42c7bc15b4638e1f98b13b2044285632a803afa973eb"
-	                             "de0ff244877ea60a4cb0432ce577c31beb009c5c2c49aa2e4eadb217ad8cc09b"},
+		{ SSHRPC_HASH_SHA1, "34aa973cd4c4daa4f61eeb2bdbad27316534016f" },
+		{ SSHRPC_HASH_SHA256, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0" },
+		{ SSHRPC_HASH_SHA512, "e718483d0ce769644e2e42c7bc15b4638e1f98b13b2044285632a803afa973eb"
+				      "de0ff244877ea60a4cb0432ce577c31beb009c5c2c49aa2e4eadb217ad8cc09b" },
 	};
 	static uint8_t as[1024]; /* steps below stay under 1010 bytes */
 	memset(as, 'a', sizeof as);
@@ -133,14 +132,12 @@ Test(hash, copy_forks_the_running_state)
 	cr_assert_eq(sshrpc_hash_update(base, "ab", 2), SSHRPC_OK);
 	cr_assert_eq(sshrpc_hash_copy(fork, base), SSHRPC_OK);
 	cr_assert_eq(sshrpc_hash_update(fork, "c", 1), SSHRPC_OK);
-	cr_assert_eq(sshrpc_hash_update(base, "cdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 54),
-	        SSHRPC_OK);
+	cr_assert_eq(sshrpc_hash_update(base, "cdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 54), SSHRPC_OK);
 	uint8_t a[32], b[32];
 	cr_assert_eq(sshrpc_hash_final(fork, a), SSHRPC_OK);
 	cr_assert_eq(sshrpc_hash_final(base, b), SSHRPC_OK);
 	assert_hex(a, 32, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "abc via copy");
-	assert_hex(b, 32, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
-	        "448-bit original");
+	assert_hex(b, 32, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1", "448-bit original");
 	cr_assert_eq(sshrpc_hash_copy(fork, fork), SSHRPC_OK);
 
 	sshrpc_hash_ctx *other = NULL;
@@ -180,7 +177,7 @@ Test(hash, allocates_through_the_given_allocator)
 
 Test(random, fills_and_differs)
 {
-	uint8_t a[64], b[64], zero[64] = {0};
+	uint8_t a[64], b[64], zero[64] = { 0 };
 	memset(a, 0, sizeof a);
 	memset(b, 0, sizeof b);
 	cr_assert_eq(sshrpc_random(a, sizeof a), SSHRPC_OK);

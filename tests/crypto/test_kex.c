@@ -102,8 +102,7 @@ Test(x25519, ephemeral_agreement)
 	cr_assert_arr_eq(sa, sb, 32);
 	/* Too small an output buffer for the public value. */
 	sshrpc_kex_key *c;
-	cr_assert_eq(sshrpc_kex_keygen(NULL, SSHRPC_KEX_X25519, NULL, 0, NULL, 0, &c, pa, 31, &la),
-		SSHRPC_E_TOO_LARGE);
+	cr_assert_eq(sshrpc_kex_keygen(NULL, SSHRPC_KEX_X25519, NULL, 0, NULL, 0, &c, pa, 31, &la), SSHRPC_E_TOO_LARGE);
 	cr_assert_null(c);
 	sshrpc_kex_key_free(a);
 	sshrpc_kex_key_free(b);
@@ -130,7 +129,8 @@ Test(x25519, low_order_and_malformed_peers_refused)
 		uint8_t u[32];
 		tu_hex(low[i], u, 32);
 		memset(out, 0xaa, sizeof out);
-		cr_assert_eq(sshrpc_kex_derive(a, u, 32, out, sizeof out, &n), SSHRPC_E_PROTOCOL, "low-order point %zu", i);
+		cr_assert_eq(
+			sshrpc_kex_derive(a, u, 32, out, sizeof out, &n), SSHRPC_E_PROTOCOL, "low-order point %zu", i);
 		cr_assert_eq(n, 0);
 	}
 	uint8_t u[33] = { 9 };
@@ -360,18 +360,24 @@ Test(dh, invalid_group_parameters_refused)
 	/* Even modulus. */
 	memcpy(q, p, plen);
 	q[plen - 1] ^= 1;
-	cr_assert_eq(sshrpc_kex_keygen(NULL, SSHRPC_KEX_DH, q, plen, &g2, 1, &a, pub, sizeof pub, &n), SSHRPC_E_INVALID);
+	cr_assert_eq(
+		sshrpc_kex_keygen(NULL, SSHRPC_KEX_DH, q, plen, &g2, 1, &a, pub, sizeof pub, &n), SSHRPC_E_INVALID);
 	/* Too small: 512 bits. */
 	cr_assert_eq(sshrpc_kex_keygen(NULL, SSHRPC_KEX_DH, p, 64, &g2, 1, &a, pub, sizeof pub, &n), SSHRPC_E_INVALID);
 	/* g = 0, 1, p-1, missing. */
-	cr_assert_eq(sshrpc_kex_keygen(NULL, SSHRPC_KEX_DH, p, plen, &g0, 1, &a, pub, sizeof pub, &n), SSHRPC_E_INVALID);
-	cr_assert_eq(sshrpc_kex_keygen(NULL, SSHRPC_KEX_DH, p, plen, &g1, 1, &a, pub, sizeof pub, &n), SSHRPC_E_INVALID);
+	cr_assert_eq(
+		sshrpc_kex_keygen(NULL, SSHRPC_KEX_DH, p, plen, &g0, 1, &a, pub, sizeof pub, &n), SSHRPC_E_INVALID);
+	cr_assert_eq(
+		sshrpc_kex_keygen(NULL, SSHRPC_KEX_DH, p, plen, &g1, 1, &a, pub, sizeof pub, &n), SSHRPC_E_INVALID);
 	memcpy(q, p, plen);
 	q[plen - 1] -= 1;
-	cr_assert_eq(sshrpc_kex_keygen(NULL, SSHRPC_KEX_DH, p, plen, q, plen, &a, pub, sizeof pub, &n), SSHRPC_E_INVALID);
-	cr_assert_eq(sshrpc_kex_keygen(NULL, SSHRPC_KEX_DH, p, plen, NULL, 0, &a, pub, sizeof pub, &n), SSHRPC_E_INVALID);
+	cr_assert_eq(
+		sshrpc_kex_keygen(NULL, SSHRPC_KEX_DH, p, plen, q, plen, &a, pub, sizeof pub, &n), SSHRPC_E_INVALID);
+	cr_assert_eq(
+		sshrpc_kex_keygen(NULL, SSHRPC_KEX_DH, p, plen, NULL, 0, &a, pub, sizeof pub, &n), SSHRPC_E_INVALID);
 	/* Public value buffer too small. */
-	cr_assert_eq(sshrpc_kex_keygen(NULL, SSHRPC_KEX_DH, p, plen, &g2, 1, &a, pub, plen - 1, &n), SSHRPC_E_TOO_LARGE);
+	cr_assert_eq(
+		sshrpc_kex_keygen(NULL, SSHRPC_KEX_DH, p, plen, &g2, 1, &a, pub, plen - 1, &n), SSHRPC_E_TOO_LARGE);
 	cr_assert_null(a);
 }
 
@@ -422,11 +428,21 @@ Test(dh, modp_primes_match_libcrypto_and_pins)
 
 		BIGNUM *ref = NULL;
 		switch (pins[i].group) {
-		case 1: ref = BN_get_rfc2409_prime_768(NULL); break;
-		case 2: ref = BN_get_rfc2409_prime_1024(NULL); break;
-		case 14: ref = BN_get_rfc3526_prime_2048(NULL); break;
-		case 16: ref = BN_get_rfc3526_prime_4096(NULL); break;
-		case 18: ref = BN_get_rfc3526_prime_8192(NULL); break;
+		case 1:
+			ref = BN_get_rfc2409_prime_768(NULL);
+			break;
+		case 2:
+			ref = BN_get_rfc2409_prime_1024(NULL);
+			break;
+		case 14:
+			ref = BN_get_rfc3526_prime_2048(NULL);
+			break;
+		case 16:
+			ref = BN_get_rfc3526_prime_4096(NULL);
+			break;
+		case 18:
+			ref = BN_get_rfc3526_prime_8192(NULL);
+			break;
 		}
 		BIGNUM *ours = BN_bin2bn(p, (int)len, NULL);
 		cr_assert_eq(BN_cmp(ours, ref), 0, "group %d differs from libcrypto's", pins[i].group);

@@ -29,18 +29,22 @@ static const struct {
 } ed_vectors[] = {
 	{ "TEST 1", "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
 		"d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
-		"e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b" },
+		"e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5"
+		"f0595bbe24655141438e7a100b" },
 	{ "TEST 2", "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
 		"3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
-		"92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00" },
+		"92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2e"
+		"aeb4302aeeb00d291612bb0c00" },
 	{ "TEST 3", "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
 		"fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025", "af82",
-		"6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a" },
+		"6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15"
+		"e9716ed28dc027beceea1ec40a" },
 	{ "TEST SHA(abc)", "833fe62409237b9d62ec77587520911e9a759cec1d19755b7da901b96dca3d42",
 		"ec172b93ad5e563bf4932c70e1245034c35467ef2efd4d64ebf819683467e2bf",
 		"ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
 		"2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
-		"dc2a4459e7369633a52b1bf277839a00201009a3efbf3ecb69bea2186c26b58909351fc9ac90b3ecfdfbc7c66431e0303dca179c138ac17ad9bef1177331a704" },
+		"dc2a4459e7369633a52b1bf277839a00201009a3efbf3ecb69bea2186c26b58909351fc9ac90b3ecfdfbc7c66431e0303dca17"
+		"9c138ac17ad9bef1177331a704" },
 };
 
 /* A key from RFC 8032 seed and public key, through the openssh-key-v1
@@ -90,10 +94,12 @@ Test(ed25519, rfc8032_vectors_in_ssh_encoding)
 		cr_assert_eq(sshrpc_key_from_blob(NULL, sshrpc_buf_ptr(&blob), blob.len, &pub), SSHRPC_OK);
 		cr_assert(!sshrpc_key_has_private(pub));
 		cr_assert(sshrpc_key_equal_public(pub, k));
-		cr_assert_eq(sshrpc_key_verify(pub, "ssh-ed25519", sshrpc_buf_ptr(&want), want.len, msg, mlen), SSHRPC_OK);
+		cr_assert_eq(
+			sshrpc_key_verify(pub, "ssh-ed25519", sshrpc_buf_ptr(&want), want.len, msg, mlen), SSHRPC_OK);
 		/* Another message, a flipped signature bit. */
 		msg[mlen] = 0x55;
-		cr_assert_eq(sshrpc_key_verify(pub, NULL, sshrpc_buf_ptr(&want), want.len, msg, mlen + 1), SSHRPC_E_DENIED);
+		cr_assert_eq(
+			sshrpc_key_verify(pub, NULL, sshrpc_buf_ptr(&want), want.len, msg, mlen + 1), SSHRPC_E_DENIED);
 		sshrpc_buf_ptr(&want)[want.len - 1] ^= 0x01;
 		cr_assert_eq(sshrpc_key_verify(pub, NULL, sshrpc_buf_ptr(&want), want.len, msg, mlen), SSHRPC_E_DENIED);
 
@@ -311,7 +317,8 @@ Test(keys, sign_verify_every_algorithm, .timeout = 60)
 				memcpy(mut, s, sl);
 				mut[off] ^= 0x40;
 				int rc = sshrpc_key_verify(k, alg, mut, sl, data, sizeof data);
-				cr_assert(rc == SSHRPC_E_DENIED || rc == SSHRPC_E_INVALID, "%s byte %zu: %d", alg, off, rc);
+				cr_assert(rc == SSHRPC_E_DENIED || rc == SSHRPC_E_INVALID, "%s byte %zu: %d", alg, off,
+					rc);
 			}
 			/* Truncated, or with a byte after it: malformed. */
 			cr_assert_eq(sshrpc_key_verify(k, alg, s, sl - 1, data, sizeof data), SSHRPC_E_INVALID);
@@ -363,7 +370,8 @@ Test(keys, rsa_signature_short_by_leading_zero_accepted, .timeout = 120)
 			sshrpc_buf shortsig = buf_new();
 			cr_assert_eq(sshrpc_buf_put_cstring(&shortsig, "rsa-sha2-256"), SSHRPC_OK);
 			cr_assert_eq(sshrpc_buf_put_string(&shortsig, blob + 1, bl - 1), SSHRPC_OK);
-			cr_assert_eq(sshrpc_key_verify(k, NULL, sshrpc_buf_ptr(&shortsig), shortsig.len, data, 4), SSHRPC_OK);
+			cr_assert_eq(sshrpc_key_verify(k, NULL, sshrpc_buf_ptr(&shortsig), shortsig.len, data, 4),
+				SSHRPC_OK);
 			sshrpc_buf_free(&shortsig);
 		}
 		sshrpc_buf_free(&sig);
@@ -405,7 +413,8 @@ Test(keys, blob_parser_is_strict, .timeout = 60)
 		for (size_t cut = 0; cut < b.len; cut++) {
 			sshrpc_key *k = NULL;
 			int rc = sshrpc_key_from_blob(NULL, sshrpc_buf_ptr(&b), cut, &k);
-			cr_assert(rc == SSHRPC_E_INVALID || (cut == 0 && rc == SSHRPC_E_INVALID), "cut %zu: %d", cut, rc);
+			cr_assert(
+				rc == SSHRPC_E_INVALID || (cut == 0 && rc == SSHRPC_E_INVALID), "cut %zu: %d", cut, rc);
 		}
 		cr_assert_eq(sshrpc_buf_put_u8(&b, 0), SSHRPC_OK);
 		cr_assert_eq(parse(&b), SSHRPC_E_INVALID);
@@ -487,13 +496,10 @@ Test(keys, blob_parser_is_strict, .timeout = 60)
 		size_t nl;
 		int want;
 	} rsa_cases[] = {
-		{ e65537, 3, 256, SSHRPC_OK },
-		{ e3, 1, 256, SSHRPC_OK },
-		{ e4, 1, 256, SSHRPC_E_INVALID },
-		{ e1, 1, 256, SSHRPC_E_INVALID },
-		{ e65537, 3, 96, SSHRPC_E_UNSUPPORTED }, /* 768 bits */
-		{ e65537, 3, 127, SSHRPC_E_UNSUPPORTED }, /* 1016 bits */
-		{ e65537, 3, 128, SSHRPC_OK },           /* 1024 bits */
+		{ e65537, 3, 256, SSHRPC_OK }, { e3, 1, 256, SSHRPC_OK }, { e4, 1, 256, SSHRPC_E_INVALID },
+		{ e1, 1, 256, SSHRPC_E_INVALID }, { e65537, 3, 96, SSHRPC_E_UNSUPPORTED }, /* 768 bits */
+		{ e65537, 3, 127, SSHRPC_E_UNSUPPORTED },				   /* 1016 bits */
+		{ e65537, 3, 128, SSHRPC_OK },						   /* 1024 bits */
 	};
 	for (size_t i = 0; i < sizeof rsa_cases / sizeof rsa_cases[0]; i++) {
 		sshrpc_buf_reset(&b);
@@ -594,9 +600,12 @@ Test(pem, passphrase_missing_or_wrong)
 {
 	static const char *const enc[] = {
 #if SSHRPC_WITH_RSA
-		"rsa3072_pkcs1_enc.pem", "rsa2048_pkcs8_enc.pem",
+		"rsa3072_pkcs1_enc.pem",
+		"rsa2048_pkcs8_enc.pem",
 #endif
-		"ec384_sec1_enc.pem", "ec256_pkcs8_enc.pem", "ed25519_pkcs8_enc.pem",
+		"ec384_sec1_enc.pem",
+		"ec256_pkcs8_enc.pem",
+		"ed25519_pkcs8_enc.pem",
 	};
 	for (size_t i = 0; i < sizeof enc / sizeof enc[0]; i++) {
 		load_pem(enc[i], NULL, SSHRPC_E_PASSPHRASE);
@@ -613,7 +622,8 @@ Test(pem, unsupported_and_malformed)
 	load_pem("rsa768_pkcs8.pem", NULL, SSHRPC_E_UNSUPPORTED);
 	sshrpc_key *k = NULL;
 	static const char garbage[] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
-	cr_assert_eq(sshrpc_key_from_pem(NULL, (const uint8_t *)garbage, sizeof garbage - 1, NULL, &k), SSHRPC_E_INVALID);
+	cr_assert_eq(
+		sshrpc_key_from_pem(NULL, (const uint8_t *)garbage, sizeof garbage - 1, NULL, &k), SSHRPC_E_INVALID);
 	cr_assert_eq(sshrpc_key_from_pem(NULL, (const uint8_t *)"x", 1, NULL, &k), SSHRPC_E_INVALID);
 	cr_assert_eq(sshrpc_key_from_pem(NULL, (const uint8_t *)"x", 0, NULL, &k), SSHRPC_E_INVALID);
 	/* A public key is not a private key. */
@@ -725,8 +735,8 @@ static void cross_check(const char *keygen_args, const char *expect_alg)
 	cr_assert_eq(sshrpc_buf_put_cstring(&ours, "sha512"), SSHRPC_OK);
 	size_t mark;
 	cr_assert_eq(sshrpc_buf_string_begin(&ours, &mark), SSHRPC_OK);
-	cr_assert_eq(sshrpc_key_sign(priv, expect_alg, sshrpc_buf_ptr(&signed_data), signed_data.len, &ours),
-		SSHRPC_OK);
+	cr_assert_eq(
+		sshrpc_key_sign(priv, expect_alg, sshrpc_buf_ptr(&signed_data), signed_data.len, &ours), SSHRPC_OK);
 	sshrpc_buf_string_end(&ours, mark);
 	char *b64 = tu_b64_encode(sshrpc_buf_ptr(&ours), ours.len);
 	FILE *out = fopen(oursig, "w");
@@ -736,13 +746,13 @@ static void cross_check(const char *keygen_args, const char *expect_alg)
 		fprintf(out, "%.70s\n", b64 + i);
 	fprintf(out, "-----END SSH SIGNATURE-----\n");
 	fclose(out);
-	cr_assert_eq(tu_run("ssh-keygen -Y check-novalidate -n sshrpc-test -s '%s' < '%s' >/dev/null 2>&1", oursig,
-			     msgf),
-		0, "ssh-keygen refused our %s signature", expect_alg);
+	cr_assert_eq(
+		tu_run("ssh-keygen -Y check-novalidate -n sshrpc-test -s '%s' < '%s' >/dev/null 2>&1", oursig, msgf), 0,
+		"ssh-keygen refused our %s signature", expect_alg);
 	/* ... and refuses it for another message. */
 	cr_assert(tu_write_file(msgf, "another message\n", 16));
-	cr_assert_neq(tu_run("ssh-keygen -Y check-novalidate -n sshrpc-test -s '%s' < '%s' >/dev/null 2>&1", oursig,
-			      msgf),
+	cr_assert_neq(
+		tu_run("ssh-keygen -Y check-novalidate -n sshrpc-test -s '%s' < '%s' >/dev/null 2>&1", oursig, msgf),
 		0);
 
 	free(b64);

@@ -56,7 +56,7 @@ Test(sym_alloc, ciphers_allocate_nothing_per_packet)
 	const sshrpc_cipher_info *const *all = sshrpc_cipher_all(&n);
 	for (size_t k = 0; k < n; k++) {
 		const sshrpc_cipher_info *info = all[k];
-		uint8_t key[64] = {1, 2, 3}, iv[16] = {4, 5, 6}, pkt[4 + 256], tag[16];
+		uint8_t key[64] = { 1, 2, 3 }, iv[16] = { 4, 5, 6 }, pkt[4 + 256], tag[16];
 		sshrpc_cipher *enc = NULL, *dec = NULL;
 		cr_assert_eq(sshrpc_cipher_new(NULL, info, key, iv, SSHRPC_ENCRYPT, &enc), SSHRPC_OK);
 		cr_assert_eq(sshrpc_cipher_new(NULL, info, key, iv, SSHRPC_DECRYPT, &dec), SSHRPC_OK);
@@ -68,24 +68,21 @@ Test(sym_alloc, ciphers_allocate_nothing_per_packet)
 			pkt[3] = 0;
 			if (info->tag_len > 0) {
 				uint32_t len;
-				cr_assert_eq(
-				        sshrpc_cipher_aead_seal(enc, seq, pkt, sizeof pkt, tag), SSHRPC_OK);
+				cr_assert_eq(sshrpc_cipher_aead_seal(enc, seq, pkt, sizeof pkt, tag), SSHRPC_OK);
 				cr_assert_eq(sshrpc_cipher_aead_length(dec, seq, pkt, &len), SSHRPC_OK);
 				/* A forged tag too: the failure path must not allocate either. */
 				tag[0] ^= 1;
-				cr_assert_eq(sshrpc_cipher_aead_open(dec, seq, pkt, sizeof pkt, tag),
-				        SSHRPC_E_MAC);
+				cr_assert_eq(sshrpc_cipher_aead_open(dec, seq, pkt, sizeof pkt, tag), SSHRPC_E_MAC);
 				tag[0] ^= 1;
-				cr_assert_eq(
-				        sshrpc_cipher_aead_open(dec, seq, pkt, sizeof pkt, tag), SSHRPC_OK);
+				cr_assert_eq(sshrpc_cipher_aead_open(dec, seq, pkt, sizeof pkt, tag), SSHRPC_OK);
 			} else {
 				cr_assert_eq(sshrpc_cipher_crypt(enc, pkt, 256), SSHRPC_OK);
 				cr_assert_eq(sshrpc_cipher_crypt(dec, pkt, 16), SSHRPC_OK);
 				cr_assert_eq(sshrpc_cipher_crypt(dec, pkt + 16, 240), SSHRPC_OK);
 			}
 		}
-		cr_assert_eq(ossl_allocs, before, "%s: libcrypto allocated %ld times in 8 packets",
-		        info->name, ossl_allocs - before);
+		cr_assert_eq(ossl_allocs, before, "%s: libcrypto allocated %ld times in 8 packets", info->name,
+			ossl_allocs - before);
 		sshrpc_cipher_free(enc);
 		sshrpc_cipher_free(dec);
 	}
@@ -97,7 +94,7 @@ Test(sym_alloc, macs_allocate_nothing_per_packet)
 	size_t n = 0;
 	const sshrpc_mac_info *const *all = sshrpc_mac_all(&n);
 	for (size_t k = 0; k < n; k++) {
-		uint8_t key[64] = {7}, data[300] = {8}, out[64];
+		uint8_t key[64] = { 7 }, data[300] = { 8 }, out[64];
 		sshrpc_mac *m = NULL;
 		cr_assert_eq(sshrpc_mac_new(NULL, all[k], key, &m), SSHRPC_OK);
 		long before = ossl_allocs;
@@ -107,8 +104,8 @@ Test(sym_alloc, macs_allocate_nothing_per_packet)
 			out[0] ^= 1;
 			cr_assert_eq(sshrpc_mac_verify(m, seq, data, sizeof data, out), SSHRPC_E_MAC);
 		}
-		cr_assert_eq(ossl_allocs, before, "%s: libcrypto allocated %ld times in 8 packets",
-		        all[k]->name, ossl_allocs - before);
+		cr_assert_eq(ossl_allocs, before, "%s: libcrypto allocated %ld times in 8 packets", all[k]->name,
+			ossl_allocs - before);
 		sshrpc_mac_free(m);
 	}
 }

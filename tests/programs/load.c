@@ -93,7 +93,8 @@ static void *pipelined_client(void *arg)
 			kind == RPC_REPLY_OK) {
 			snprintf(want, sizeof want, "{reply,%llu,{ok,%ld}}\n", (unsigned long long)id,
 				k * 1000000L + (long)id);
-			if (sshrpc_buf_len(&txt) == strlen(want) && memcmp(sshrpc_buf_ptr(&txt), want, strlen(want)) == 0) {
+			if (sshrpc_buf_len(&txt) == strlen(want) &&
+				memcmp(sshrpc_buf_ptr(&txt), want, strlen(want)) == 0) {
 				seen[id] = 1;
 				good_replies++;
 			} else {
@@ -223,12 +224,13 @@ int main(int argc, char **argv)
 		pthread_join(th[k], NULL);
 	long want = (long)clients * calls_per_client;
 	printf("%s %d clients x %d pipelined calls: %d good replies of %ld, %d bad, %d clients failed\n",
-		good_replies == want && bad_replies == 0 ? "ok  " : "FAIL", clients, calls_per_client, (int)good_replies,
-		want, (int)bad_replies, (int)failed_clients);
+		good_replies == want && bad_replies == 0 ? "ok  " : "FAIL", clients, calls_per_client,
+		(int)good_replies, want, (int)bad_replies, (int)failed_clients);
 	if (good_replies != want || bad_replies != 0)
 		failures++;
 	int s = sleep_does_not_block();
-	printf("%s sys:sleep(1000) on one connection does not delay a call on another (%d)\n", s == 0 ? "ok  " : "FAIL", s);
+	printf("%s sys:sleep(1000) on one connection does not delay a call on another (%d)\n", s == 0 ? "ok  " : "FAIL",
+		s);
 	if (s != 0)
 		failures++;
 	sshc_close(&stalled);

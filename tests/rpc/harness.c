@@ -50,7 +50,8 @@ uint8_t *h_frame(const char *req_text, size_t *len)
 	sshrpc_heap_init(&h, NULL, 0);
 	sshrpc_term t;
 	sshrpc_err err = { 0 };
-	cr_assert_eq(sshrpc_term_parse(&h, req_text, strlen(req_text), &t, &err), SSHRPC_OK, "%s: %s", req_text, err.msg);
+	cr_assert_eq(
+		sshrpc_term_parse(&h, req_text, strlen(req_text), &t, &err), SSHRPC_OK, "%s: %s", req_text, err.msg);
 	sshrpc_buf b;
 	sshrpc_buf_init(&b, NULL, 0);
 	cr_assert_eq(sshrpc_frame_write(&b, &t, NULL, 0, NULL), SSHRPC_OK);
@@ -94,7 +95,8 @@ char *h_replies(harness *H)
 		sshrpc_heap_init(&h, NULL, 0);
 		sshrpc_term t;
 		sshrpc_err err = { 0 };
-		cr_assert_eq(sshrpc_etf_decode(&h, msg, mlen, 0, NULL, &t, NULL, &err), SSHRPC_OK, "reply: %s", err.msg);
+		cr_assert_eq(
+			sshrpc_etf_decode(&h, msg, mlen, 0, NULL, &t, NULL, &err), SSHRPC_OK, "reply: %s", err.msg);
 		sshrpc_buf b;
 		sshrpc_buf_init(&b, NULL, 0);
 		cr_assert_eq(sshrpc_term_print(&b, &t, NULL), SSHRPC_OK);

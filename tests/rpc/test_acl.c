@@ -15,7 +15,8 @@ Test(acl, patterns)
 	test_alloc_init(&ta);
 	sshrpc_rpc_acl *acl;
 	sshrpc_err err = { 0 };
-	cr_assert_eq(sshrpc_rpc_acl_from_options(&ta.a, "sys:*,lists:reverse/1, 'Elixir.Foo':bar , m:f/*", NULL, &acl, &err),
+	cr_assert_eq(
+		sshrpc_rpc_acl_from_options(&ta.a, "sys:*,lists:reverse/1, 'Elixir.Foo':bar , m:f/*", NULL, &acl, &err),
 		SSHRPC_OK, "%s", err.msg);
 	cr_expect(permits(acl, "sys", "ping", 0));
 	cr_expect(permits(acl, "sys", "anything", 7));
@@ -57,8 +58,8 @@ Test(acl, patterns)
 		"sys:*,", ",sys:*", "sys:* lists:*", "'unterminated:*", "sys:ping/1/2", "*:ping" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		sshrpc_err_clear(&err);
-		cr_expect_eq(sshrpc_rpc_acl_from_options(&ta.a, bad[i], NULL, &acl, &err), SSHRPC_E_INVALID, "accepted %s",
-			bad[i]);
+		cr_expect_eq(sshrpc_rpc_acl_from_options(&ta.a, bad[i], NULL, &acl, &err), SSHRPC_E_INVALID,
+			"accepted %s", bad[i]);
 		cr_expect(strstr(err.msg, "rpc-allow") != NULL, "%s", err.msg);
 		sshrpc_err_clear(&err);
 		cr_expect_eq(sshrpc_rpc_acl_from_options(&ta.a, NULL, bad[i], &acl, &err), SSHRPC_E_INVALID);

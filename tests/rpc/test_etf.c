@@ -186,8 +186,8 @@ Test(etf, compressed)
 		cr_expect(enc != NULL, "compressed:%zu: %s", l->lineno, err.msg);
 		if (enc != NULL) {
 			char *back = decode_print(&ta, enc, 0, &rc);
-			cr_expect(back != NULL && strcmp(back, l->field[0]) == 0, "compressed:%zu round trip",
-				l->lineno);
+			cr_expect(
+				back != NULL && strcmp(back, l->field[0]) == 0, "compressed:%zu round trip", l->lineno);
 			free(back);
 			cr_expect_str_eq(enc, l->field[1], "compressed:%zu bytes differ from OTP's", l->lineno);
 		}
@@ -247,11 +247,12 @@ Test(etf, lenient)
 		free(printed);
 		/* one term per message: trailing bytes are refused, the rest is
 		 * accepted the same */
-		bool trailing = strstr(l->field[2], "trailing") != NULL || strstr(l->field[2], "after the first") != NULL;
+		bool trailing =
+			strstr(l->field[2], "trailing") != NULL || strstr(l->field[2], "after the first") != NULL;
 		printed = decode_print(&ta, l->field[0], 0, &rc);
 		if (trailing) {
-			cr_expect(printed == NULL && rc == SSHRPC_E_INVALID, "lenient:%zu strict decode accepted trailing bytes",
-				l->lineno);
+			cr_expect(printed == NULL && rc == SSHRPC_E_INVALID,
+				"lenient:%zu strict decode accepted trailing bytes", l->lineno);
 		} else {
 			cr_expect(printed != NULL && strcmp(printed, l->field[1]) == 0, "lenient:%zu strict: %s",
 				l->lineno, printed ? printed : "(null)");
@@ -272,7 +273,7 @@ static sshrpc_term build_large(sshrpc_heap *h, const char *name)
 		uint8_t *d;
 		sshrpc_term t = sshrpc_term_binary_new(h, 1048576, &d);
 		for (size_t i = 0; i < 1048576; i++)
-			d[i] = (uint8_t)"0123456789abcdef"[i % 16];
+			d[i] = (uint8_t) "0123456789abcdef"[i % 16];
 		return t;
 	}
 	if (strncmp(name, "string_", 7) == 0) {
@@ -360,7 +361,8 @@ Test(etf, large, .timeout = 120)
 		size_t zn = hex_decode(l->field[4], &z);
 		sshrpc_term dec;
 		sshrpc_err err = { 0 };
-		cr_assert_eq(sshrpc_etf_decode(&h, z, zn, 0, NULL, &dec, NULL, &err), SSHRPC_OK, "%s: %s", name, err.msg);
+		cr_assert_eq(
+			sshrpc_etf_decode(&h, z, zn, 0, NULL, &dec, NULL, &err), SSHRPC_OK, "%s: %s", name, err.msg);
 		cr_expect(sshrpc_term_equal(&dec, &built), "%s: decoded term differs", name);
 		/* and re-encodes to OTP's plain bytes exactly, maps included */
 		sshrpc_buf_reset(&out);
@@ -371,7 +373,8 @@ Test(etf, large, .timeout = 120)
 		sshrpc_etf_enc_opts zo = { .compress = -1 };
 		cr_assert_eq(sshrpc_etf_encode(&out, &built, &zo, NULL), SSHRPC_OK);
 		sshrpc_term back;
-		cr_assert_eq(sshrpc_etf_decode(&h, sshrpc_buf_ptr(&out), sshrpc_buf_len(&out), 0, NULL, &back, NULL, &err),
+		cr_assert_eq(
+			sshrpc_etf_decode(&h, sshrpc_buf_ptr(&out), sshrpc_buf_len(&out), 0, NULL, &back, NULL, &err),
 			SSHRPC_OK, "%s: %s", name, err.msg);
 		cr_expect(sshrpc_term_equal(&back, &built), "%s: compressed round trip", name);
 		sshrpc_buf_free(&out);
@@ -465,7 +468,8 @@ Test(etf, limits)
 /* Every allocation failing in turn: an error, never a crash or a leak. */
 Test(etf, allocation_failures)
 {
-	const char *text = "{ok,[1,2,{a,#{k => [<<\"v\">>],1 => 2.5}}],\"str\",'\\x{2713}',123456789012345678901234567890}";
+	const char *text =
+		"{ok,[1,2,{a,#{k => [<<\"v\">>],1 => 2.5}}],\"str\",'\\x{2713}',123456789012345678901234567890}";
 	for (size_t budget = 0; budget < 64; budget++) {
 		test_alloc ta;
 		test_alloc_init(&ta);
@@ -479,8 +483,10 @@ Test(etf, allocation_failures)
 			sshrpc_etf_enc_opts o = { .compress = -1 };
 			if (sshrpc_etf_encode(&b, &t, &o, NULL) == SSHRPC_OK) {
 				sshrpc_term d;
-				int drc = sshrpc_etf_decode(&h, sshrpc_buf_ptr(&b), sshrpc_buf_len(&b), 0, NULL, &d, NULL, NULL);
-				cr_expect(drc == SSHRPC_OK || drc == SSHRPC_E_NOMEM, "budget %zu: decode %d", budget, drc);
+				int drc = sshrpc_etf_decode(
+					&h, sshrpc_buf_ptr(&b), sshrpc_buf_len(&b), 0, NULL, &d, NULL, NULL);
+				cr_expect(drc == SSHRPC_OK || drc == SSHRPC_E_NOMEM, "budget %zu: decode %d", budget,
+					drc);
 			}
 			sshrpc_buf_reset(&b);
 			int prc = sshrpc_term_print(&b, &t, NULL);

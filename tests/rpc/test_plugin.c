@@ -6,11 +6,11 @@
 
 #include "harness.h"
 
-#define EXPECT_REPLIES(H, want)                                                    \
-	do {                                                                       \
-		char *got_ = h_replies(H);                                         \
-		cr_expect_str_eq(got_, want, "replies: %s\n    want: %s", got_, want); \
-		free(got_);                                                        \
+#define EXPECT_REPLIES(H, want)                                                                                        \
+	do {                                                                                                           \
+		char *got_ = h_replies(H);                                                                             \
+		cr_expect_str_eq(got_, want, "replies: %s\n    want: %s", got_, want);                                 \
+		free(got_);                                                                                            \
 	} while (0)
 
 Test(plugin, load_and_call)

@@ -8,11 +8,11 @@
 
 #include "harness.h"
 
-#define EXPECT_REPLIES(H, want)                                                    \
-	do {                                                                       \
-		char *got_ = h_replies(H);                                         \
-		cr_expect_str_eq(got_, want, "replies: %s\n    want: %s", got_, want); \
-		free(got_);                                                        \
+#define EXPECT_REPLIES(H, want)                                                                                        \
+	do {                                                                                                           \
+		char *got_ = h_replies(H);                                                                             \
+		cr_expect_str_eq(got_, want, "replies: %s\n    want: %s", got_, want);                                 \
+		free(got_);                                                                                            \
 	} while (0)
 
 /* ---- test functions: test:wait/1 defers until the test answers it ---- */
@@ -139,10 +139,11 @@ Test(session, errors)
 	h_send(&H, "{mfa,{test,invalid,[]}}");
 	h_send(&H, "{mfa,{test,args,[1,2,3,4]}}");
 	h_send(&H, "{mfa,{test,args,[]}}");
-	EXPECT_REPLIES(&H, "{error,{undef,{lists,reverse,1}}} ; {error,{undef,{sys,ping,1}}} ; "
-			   "{error,{badrpc,bad_request}} ; {error,{badrpc,bad_request}} ; {error,{badrpc,bad_request}} ; "
-			   "{reply,7,{error,{badrpc,bad_request}}} ; {reply,8,{error,{undef,{sys,nope,0}}}} ; "
-			   "{error,{custom,2}} ; {error,{badrpc,bad_result}} ; {ok,[1,2,3,4]} ; {ok,[]}");
+	EXPECT_REPLIES(&H,
+		"{error,{undef,{lists,reverse,1}}} ; {error,{undef,{sys,ping,1}}} ; "
+		"{error,{badrpc,bad_request}} ; {error,{badrpc,bad_request}} ; {error,{badrpc,bad_request}} ; "
+		"{reply,7,{error,{badrpc,bad_request}}} ; {reply,8,{error,{undef,{sys,nope,0}}}} ; "
+		"{error,{custom,2}} ; {error,{badrpc,bad_result}} ; {ok,[1,2,3,4]} ; {ok,[]}");
 	/* bytes that are not ETF at all, and ETF with a pid */
 	uint8_t junk[] = { 0, 0, 0, 3, 1, 2, 3 };
 	size_t used;
@@ -152,8 +153,10 @@ Test(session, errors)
 	uint8_t empty[] = { 0, 0, 0, 0 };
 	cr_expect_eq(sshrpc_rpc_session_input(H.s, empty, sizeof empty, &used, H.now), SSHRPC_OK);
 	char *r = h_replies(&H);
-	cr_expect(strncmp(r, "{error,{badrpc,bad_etf}} ; {error,{badarg,<<\"ETF: badarg: NEW_PID_EXT (88): pids",
-			  strlen("{error,{badrpc,bad_etf}} ; {error,{badarg,<<\"ETF: badarg: NEW_PID_EXT (88): pids")) == 0,
+	cr_expect(
+		strncmp(r, "{error,{badrpc,bad_etf}} ; {error,{badarg,<<\"ETF: badarg: NEW_PID_EXT (88): pids",
+			strlen("{error,{badrpc,bad_etf}} ; {error,{badarg,<<\"ETF: badarg: NEW_PID_EXT (88): pids")) ==
+			0,
 		"%s", r);
 	cr_expect(strstr(r, "} ; {error,{badrpc,bad_etf}}") != NULL, "%s", r);
 	free(r);
@@ -377,7 +380,8 @@ Test(session, reply_too_large)
 	char *r = h_replies(&H);
 	cr_expect(strncmp(r, "{ok,<<0,0,", 10) == 0);
 	cr_expect(strstr(r, ",0>>} ; {error,{badrpc,too_large}} ; {reply,x,{error,{badrpc,too_large}}} ; "
-			    "{error,{badrpc,too_large}} ; {error,{badrpc,too_large}}") != NULL, "%s", r);
+			    "{error,{badrpc,too_large}} ; {error,{badrpc,too_large}}") != NULL,
+		"%s", r);
 	free(r);
 	h_free(&H);
 	/* the heap limit per request */

@@ -163,10 +163,50 @@ Test(text, syntax_beyond_print)
 Test(text, refused)
 {
 	static const char *const bad[] = {
-		"", " ", ".", "{", "}", "[1,", "[1|2|3]", "[1|2,3]", "{a b}", "#{a}", "#{a => }", "#{a => 1, a => 2}",
-		"X", "_", "Foo", "end", "case", "1..", "1.e5", "1e5", "0x10", "37#1", "1#1", "2#2", "<<", "<<1,>>",
-		"<<\"✓\">>", "<<1:65>>", "<<a>>", "'abc", "\"abc", "<0.1.0>", "#Ref<0.1.2.3>", "fun() -> ok end",
-		"{a}.b", "1 2", "a.b", "'\\x{110000}'", "$", "1.0e309", "-", "--1", "\xff", "'\xc3('",
+		"",
+		" ",
+		".",
+		"{",
+		"}",
+		"[1,",
+		"[1|2|3]",
+		"[1|2,3]",
+		"{a b}",
+		"#{a}",
+		"#{a => }",
+		"#{a => 1, a => 2}",
+		"X",
+		"_",
+		"Foo",
+		"end",
+		"case",
+		"1..",
+		"1.e5",
+		"1e5",
+		"0x10",
+		"37#1",
+		"1#1",
+		"2#2",
+		"<<",
+		"<<1,>>",
+		"<<\"✓\">>",
+		"<<1:65>>",
+		"<<a>>",
+		"'abc",
+		"\"abc",
+		"<0.1.0>",
+		"#Ref<0.1.2.3>",
+		"fun() -> ok end",
+		"{a}.b",
+		"1 2",
+		"a.b",
+		"'\\x{110000}'",
+		"$",
+		"1.0e309",
+		"-",
+		"--1",
+		"\xff",
+		"'\xc3('",
 	};
 	test_alloc ta;
 	test_alloc_init(&ta);
@@ -210,7 +250,8 @@ Test(text, call_syntax)
 	sshrpc_heap_init(&h, NULL, 0);
 	sshrpc_term m, f, a;
 	sshrpc_err err = { 0 };
-	cr_assert_eq(sshrpc_term_parse_call(&h, "sys:echo(<<\"abc\">>)", 19, &m, &f, &a, &err), SSHRPC_OK, "%s", err.msg);
+	cr_assert_eq(
+		sshrpc_term_parse_call(&h, "sys:echo(<<\"abc\">>)", 19, &m, &f, &a, &err), SSHRPC_OK, "%s", err.msg);
 	cr_expect(sshrpc_term_is_atom(&m, "sys") && sshrpc_term_is_atom(&f, "echo"));
 	size_t n;
 	cr_assert_eq(sshrpc_term_list_length(&a, &n), SSHRPC_OK);
@@ -226,12 +267,12 @@ Test(text, call_syntax)
 	cr_expect(sshrpc_term_is_atom(&m, "Elixir.Foo") && sshrpc_term_is_atom(&f, "bar baz"));
 	cr_expect_eq(sshrpc_term_list_length(&a, &n), SSHRPC_OK);
 	cr_expect_eq(n, 4);
-	static const char *const bad[] = { "sys:ping", "sys:ping(", "sys:ping(1,)", "1:ping()", "sys:2()",
-		"sys ping()", "sys:ping() x", "{mfa,{sys,ping,[]}}", "sys:ping().." };
+	static const char *const bad[] = { "sys:ping", "sys:ping(", "sys:ping(1,)", "1:ping()", "sys:2()", "sys ping()",
+		"sys:ping() x", "{mfa,{sys,ping,[]}}", "sys:ping().." };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		sshrpc_err_clear(&err);
-		cr_expect_lt(sshrpc_term_parse_call(&h, bad[i], strlen(bad[i]), &m, &f, &a, &err), 0, "accepted %s",
-			bad[i]);
+		cr_expect_lt(
+			sshrpc_term_parse_call(&h, bad[i], strlen(bad[i]), &m, &f, &a, &err), 0, "accepted %s", bad[i]);
 	}
 	sshrpc_heap_free(&h);
 }
@@ -250,8 +291,8 @@ Test(text, deep_nesting)
 	cr_expect_eq(sshrpc_buf_len(&b), 200002);
 	sshrpc_term back;
 	sshrpc_err err = { 0 };
-	cr_assert_eq(sshrpc_term_parse(&h, (const char *)sshrpc_buf_ptr(&b), sshrpc_buf_len(&b), &back, &err), SSHRPC_OK,
-		"%s", err.msg);
+	cr_assert_eq(sshrpc_term_parse(&h, (const char *)sshrpc_buf_ptr(&b), sshrpc_buf_len(&b), &back, &err),
+		SSHRPC_OK, "%s", err.msg);
 	cr_expect(sshrpc_term_equal(&t, &back));
 	sshrpc_buf_free(&b);
 	sshrpc_heap_free(&h);
@@ -276,10 +317,10 @@ Test(text, float_shortest)
 		sshrpc_buf_init(&b, NULL, 0);
 		cr_assert_eq(sshrpc_term_print(&b, &t, NULL), SSHRPC_OK);
 		sshrpc_term back;
-		cr_assert_eq(sshrpc_term_parse(&h, (const char *)sshrpc_buf_ptr(&b), sshrpc_buf_len(&b), &back, NULL), SSHRPC_OK,
-			"%.*s", (int)sshrpc_buf_len(&b), sshrpc_buf_ptr(&b));
-		cr_expect(back.type == SSHRPC_TERM_FLOAT && memcmp(&back.v.f, &d, sizeof d) == 0, "%.*s does not read back",
-			(int)sshrpc_buf_len(&b), sshrpc_buf_ptr(&b));
+		cr_assert_eq(sshrpc_term_parse(&h, (const char *)sshrpc_buf_ptr(&b), sshrpc_buf_len(&b), &back, NULL),
+			SSHRPC_OK, "%.*s", (int)sshrpc_buf_len(&b), sshrpc_buf_ptr(&b));
+		cr_expect(back.type == SSHRPC_TERM_FLOAT && memcmp(&back.v.f, &d, sizeof d) == 0,
+			"%.*s does not read back", (int)sshrpc_buf_len(&b), sshrpc_buf_ptr(&b));
 		sshrpc_buf_free(&b);
 	}
 	sshrpc_heap_free(&h);

@@ -32,8 +32,10 @@ static int config(sshrpc_rpc_call *call, size_t argc, const sshrpc_term *argv, s
 {
 	sshrpc_heap *h = sshrpc_rpc_call_heap(call);
 	sshrpc_term kv[] = {
-		sshrpc_term_atom("name"), sshrpc_term_string(h, "x", 1),
-		sshrpc_term_atom("ports"), SSHRPC_LIST(h, sshrpc_term_int(22), sshrpc_term_int(2222)),
+		sshrpc_term_atom("name"),
+		sshrpc_term_string(h, "x", 1),
+		sshrpc_term_atom("ports"),
+		SSHRPC_LIST(h, sshrpc_term_int(22), sshrpc_term_int(2222)),
 	};
 	*result = sshrpc_term_map(h, 2, kv);
 	return SSHRPC_RPC_OK;

@@ -20,7 +20,7 @@
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 	nanosleep(&ts, NULL);
 }
 
@@ -146,9 +146,9 @@ int sshrpc_test_run(const char *const *argv, int timeout_ms, char **out)
 
 /* ---- ssh ------------------------------------------------------------------------- */
 
-const char *const sshrpc_test_ssh_base_opts[] = {"-F", "/dev/null", "-o", "BatchMode=yes", "-o",
-	"StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "GlobalKnownHostsFile=/dev/null",
-	"-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=10", NULL};
+const char *const sshrpc_test_ssh_base_opts[] = { "-F", "/dev/null", "-o", "BatchMode=yes", "-o",
+	"StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "GlobalKnownHostsFile=/dev/null", "-o",
+	"IdentitiesOnly=yes", "-o", "ConnectTimeout=10", NULL };
 
 int sshrpc_test_ssh_argv(const char **argv, size_t cap, char *portbuf, size_t portcap, int port,
 	const char *const *extra, const char *const *cmd)
@@ -185,7 +185,7 @@ int sshrpc_test_listen(int *port)
 		return -1;
 	int one = 1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	struct sockaddr_in a = {0};
+	struct sockaddr_in a = { 0 };
 	a.sin_family = AF_INET;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	socklen_t al = sizeof a;
@@ -200,7 +200,7 @@ int sshrpc_test_listen(int *port)
 
 int sshrpc_test_accept(int lfd, int timeout_ms)
 {
-	struct pollfd pf = {lfd, POLLIN, 0};
+	struct pollfd pf = { lfd, POLLIN, 0 };
 	if (poll(&pf, 1, timeout_ms) <= 0)
 		return -1;
 	int fd = accept(lfd, NULL, NULL);
@@ -217,7 +217,7 @@ int sshrpc_test_connect(int port)
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	struct sockaddr_in a = {0};
+	struct sockaddr_in a = { 0 };
 	a.sin_family = AF_INET;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	a.sin_port = htons((uint16_t)port);
@@ -273,7 +273,7 @@ static int keygen(const char *dir, const char *type, char *path, size_t cap)
 		bits = type + 5;
 	}
 	snprintf(path, cap, "%s/host_%s", dir, type);
-	const char *argv[14] = {"/usr/bin/ssh-keygen", "-q", "-N", "", "-C", "", "-t", t, "-f", path};
+	const char *argv[14] = { "/usr/bin/ssh-keygen", "-q", "-N", "", "-C", "", "-t", t, "-f", path };
 	size_t n = 10;
 	if (bits != NULL && bits[0] != '\0') {
 		argv[n++] = "-b";
@@ -285,7 +285,7 @@ static int keygen(const char *dir, const char *type, char *path, size_t cap)
 
 int sshrpc_test_sshd_start(sshrpc_test_sshd *d, const char *const *host_keys, const char *const *extra)
 {
-	static const char *const all_keys[] = {"ed25519", "rsa", "ecdsa256", "ecdsa384", "ecdsa521", NULL};
+	static const char *const all_keys[] = { "ed25519", "rsa", "ecdsa256", "ecdsa384", "ecdsa521", NULL };
 	memset(d, 0, sizeof d[0]);
 	d->port = -1;
 	snprintf(d->dir, sizeof d->dir, "/tmp/sshrpc-sshd-XXXXXX");
@@ -311,9 +311,10 @@ int sshrpc_test_sshd_start(sshrpc_test_sshd *d, const char *const *host_keys, co
 	for (int attempt = 0; attempt < 5; attempt++) {
 		d->port = sshrpc_test_free_port();
 		if (attempt == 0) {
-			fprintf(f, "ListenAddress 127.0.0.1\nAuthorizedKeysFile %s/authorized_keys\nPidFile %s/sshd.pid\n"
-				   "UsePAM no\nStrictModes no\nPasswordAuthentication no\n"
-				   "KbdInteractiveAuthentication no\nLogLevel DEBUG3\nMaxStartups 1000\n",
+			fprintf(f,
+				"ListenAddress 127.0.0.1\nAuthorizedKeysFile %s/authorized_keys\nPidFile %s/sshd.pid\n"
+				"UsePAM no\nStrictModes no\nPasswordAuthentication no\n"
+				"KbdInteractiveAuthentication no\nLogLevel DEBUG3\nMaxStartups 1000\n",
 				d->dir, d->dir);
 			for (size_t i = 0; extra != NULL && extra[i] != NULL; i++)
 				fprintf(f, "%s\n", extra[i]);
@@ -322,7 +323,7 @@ int sshrpc_test_sshd_start(sshrpc_test_sshd *d, const char *const *host_keys, co
 		}
 		char portbuf[16];
 		snprintf(portbuf, sizeof portbuf, "%d", d->port);
-		const char *argv[] = {"/usr/sbin/sshd", "-D", "-e", "-f", d->config, "-p", portbuf, NULL};
+		const char *argv[] = { "/usr/sbin/sshd", "-D", "-e", "-f", d->config, "-p", portbuf, NULL };
 		if (sshrpc_test_spawn(&d->proc, argv, d->dir) != 0)
 			goto fail;
 		/* wait until it listens (or died: a port race, try another) */

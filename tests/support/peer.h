@@ -14,7 +14,7 @@
 
 typedef struct sshrpc_test_proc {
 	pid_t pid;
-	int status;      /* wait status once done */
+	int status; /* wait status once done */
 	bool done;
 	char out_path[512]; /* stdout and stderr go here */
 } sshrpc_test_proc;
@@ -50,7 +50,7 @@ int sshrpc_test_ssh_argv(const char **argv, size_t cap, char *portbuf, size_t po
 typedef struct sshrpc_test_sshd {
 	sshrpc_test_proc proc;
 	int port;
-	char dir[256];    /* the temporary folder: config, keys, log, pid */
+	char dir[256]; /* the temporary folder: config, keys, log, pid */
 	char config[320];
 } sshrpc_test_sshd;
 

@@ -181,7 +181,9 @@ Test(common, ct_memcmp_and_errors)
 	cr_assert_neq(sshrpc_ct_memcmp("abc", "abd", 3), 0);
 	sshrpc_err e;
 	sshrpc_err_clear(&e);
-	cr_assert_eq(sshrpc_err_set(&e, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR, "packet length %u exceeds maximum %u", 35001u, 35000u), SSHRPC_E_PROTOCOL);
+	cr_assert_eq(sshrpc_err_set(&e, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
+			     "packet length %u exceeds maximum %u", 35001u, 35000u),
+		SSHRPC_E_PROTOCOL);
 	cr_assert_eq(sshrpc_err_set(&e, SSHRPC_E_MAC, SSH_DISCONNECT_MAC_ERROR, "second"), SSHRPC_E_MAC);
 	cr_assert_str_eq(e.msg, "packet length 35001 exceeds maximum 35000", "first error is kept");
 	cr_assert_eq(e.reason, SSH_DISCONNECT_PROTOCOL_ERROR);
