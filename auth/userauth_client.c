@@ -569,7 +569,9 @@ static int up_recv(void *ctx, const uint8_t **msg, size_t *len)
 static int up_begin(void *ctx, uint8_t type, sshrpc_buf **w)
 {
 	sshrpc_auth_client *c = ctx;
-	if (c->state != CLI_DONE || type < 80)
+	/* The connection layer sends its own messages, and UNIMPLEMENTED for
+	 * a message number it does not know (RFC 4253 §11.4). */
+	if (c->state != CLI_DONE || (type < 80 && type != SSH_MSG_UNIMPLEMENTED))
 		return SSHRPC_E_STATE;
 	return c->lower.begin(c->lower.ctx, type, w);
 }

@@ -743,7 +743,9 @@ static int up_recv(void *ctx, const uint8_t **msg, size_t *len)
 static int up_begin(void *ctx, uint8_t type, sshrpc_buf **w)
 {
 	sshrpc_auth_server *s = ctx;
-	if (s->state != SRV_DONE || type < 80)
+	/* The connection layer sends its own messages, and UNIMPLEMENTED for
+	 * a message number it does not know (RFC 4253 §11.4). */
+	if (s->state != SRV_DONE || (type < 80 && type != SSH_MSG_UNIMPLEMENTED))
 		return SSHRPC_E_STATE;
 	return s->lower.begin(s->lower.ctx, type, w);
 }

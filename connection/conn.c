@@ -242,6 +242,20 @@ void sshrpc_conn_free(sshrpc_conn *c)
 	sshrpc_free(c->alloc, c, sizeof *c);
 }
 
+/* SSH_MSG_UNIMPLEMENTED must answer the message just received, so it goes
+ * out at once or not at all: behind a backlog its sequence number would
+ * be another message's. */
+static int conn_unimplemented(sshrpc_conn *c, uint8_t type)
+{
+	sshrpc_buf *w;
+	if (sshrpc_buf_len(&c->backlog) == 0 && c->lower.begin(c->lower.ctx, SSH_MSG_UNIMPLEMENTED, &w) == SSHRPC_OK) {
+		int rc = c->lower.end(c->lower.ctx);
+		return rc == SSHRPC_OK ? SSHRPC_OK : conn_lower_fail(c, rc);
+	}
+	(void)type;
+	return SSHRPC_OK;
+}
+
 static int dispatch(sshrpc_conn *c, const uint8_t *msg, size_t len)
 {
 	sshrpc_reader r;
@@ -280,12 +294,10 @@ static int dispatch(sshrpc_conn *c, const uint8_t *msg, size_t len)
 	case SSH_MSG_CHANNEL_FAILURE:
 		return req_handle_reply(c, &r, false);
 	default:
-		/* RFC 4253 §11.4 wants SSH_MSG_UNIMPLEMENTED here, which needs the
-		 * packet sequence number that only the transport knows; the
-		 * layers below pass us only 80..127, all defined or reserved by
-		 * RFC 4254 (RFC 4250 §4.1.2). */
-		return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
-			"message type %u is not an RFC 4254 connection protocol message", type);
+		/* RFC 4253 §11.4: an unknown message number is answered with
+		 * SSH_MSG_UNIMPLEMENTED. The transport fills in the sequence
+		 * number of the message recv returned last, which is this one. */
+		return conn_unimplemented(c, type);
 	}
 }
 

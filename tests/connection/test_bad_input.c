@@ -388,7 +388,11 @@ Test(bad_input, message_numbers_outside_rfc4254)
 	for (size_t i = 0; i < sizeof types; i++) {
 		struct bad *b = bad_new(0, 0);
 		inject(b, 1, tp_build(b->m, sizeof b->m, types[i], "u", 0u));
-		expect_disconnect(b, 1, "is not an RFC 4254 connection protocol message");
+		/* RFC 4253 §11.4: answered with SSH_MSG_UNIMPLEMENTED (its body,
+		 * the sequence number, is the transport's to fill in). */
+		expect_alive(b, 1);
+		expect_sent(b, 1, SSH_MSG_UNIMPLEMENTED, 0);
+		expect_nothing_sent(b, 1);
 		bad_free(b);
 	}
 }
