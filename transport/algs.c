@@ -9,37 +9,35 @@
 
 /* Our order of preference, OpenSSH 9's order minus the PQ hybrids. */
 static const tr_kex_method kex_methods[] = {
-	{"curve25519-sha256", TR_KEX_ECDH, SSHRPC_KEX_X25519, 0, SSHRPC_HASH_SHA256, false},
-	{"curve25519-sha256@libssh.org", TR_KEX_ECDH, SSHRPC_KEX_X25519, 0, SSHRPC_HASH_SHA256, false},
-	{"ecdh-sha2-nistp256", TR_KEX_ECDH, SSHRPC_KEX_P256, 0, SSHRPC_HASH_SHA256, false},
-	{"ecdh-sha2-nistp384", TR_KEX_ECDH, SSHRPC_KEX_P384, 0, SSHRPC_HASH_SHA384, false},
-	{"ecdh-sha2-nistp521", TR_KEX_ECDH, SSHRPC_KEX_P521, 0, SSHRPC_HASH_SHA512, false},
+	{ "curve25519-sha256", TR_KEX_ECDH, SSHRPC_KEX_X25519, 0, SSHRPC_HASH_SHA256, false },
+	{ "curve25519-sha256@libssh.org", TR_KEX_ECDH, SSHRPC_KEX_X25519, 0, SSHRPC_HASH_SHA256, false },
+	{ "ecdh-sha2-nistp256", TR_KEX_ECDH, SSHRPC_KEX_P256, 0, SSHRPC_HASH_SHA256, false },
+	{ "ecdh-sha2-nistp384", TR_KEX_ECDH, SSHRPC_KEX_P384, 0, SSHRPC_HASH_SHA384, false },
+	{ "ecdh-sha2-nistp521", TR_KEX_ECDH, SSHRPC_KEX_P521, 0, SSHRPC_HASH_SHA512, false },
 #if SSHRPC_WITH_DH
-	{"diffie-hellman-group-exchange-sha256", TR_KEX_GEX, SSHRPC_KEX_DH, 0, SSHRPC_HASH_SHA256, false},
-	{"diffie-hellman-group16-sha512", TR_KEX_DH, SSHRPC_KEX_DH, 16, SSHRPC_HASH_SHA512, false},
-	{"diffie-hellman-group18-sha512", TR_KEX_DH, SSHRPC_KEX_DH, 18, SSHRPC_HASH_SHA512, false},
-	{"diffie-hellman-group14-sha256", TR_KEX_DH, SSHRPC_KEX_DH, 14, SSHRPC_HASH_SHA256, false},
+	{ "diffie-hellman-group-exchange-sha256", TR_KEX_GEX, SSHRPC_KEX_DH, 0, SSHRPC_HASH_SHA256, false },
+	{ "diffie-hellman-group16-sha512", TR_KEX_DH, SSHRPC_KEX_DH, 16, SSHRPC_HASH_SHA512, false },
+	{ "diffie-hellman-group18-sha512", TR_KEX_DH, SSHRPC_KEX_DH, 18, SSHRPC_HASH_SHA512, false },
+	{ "diffie-hellman-group14-sha256", TR_KEX_DH, SSHRPC_KEX_DH, 14, SSHRPC_HASH_SHA256, false },
 #if SSHRPC_WITH_LEGACY
 	/* SHA-1 exchange hashes: RFC 9142 §4 "SHOULD NOT"/"MUST NOT"; built so
 	 * that conformance testers can reach them, never offered unless named.
 	 * group1 is Oakley group 2 (RFC 4253 §8.1). */
-	{"diffie-hellman-group14-sha1", TR_KEX_DH, SSHRPC_KEX_DH, 14, SSHRPC_HASH_SHA1, true},
-	{"diffie-hellman-group1-sha1", TR_KEX_DH, SSHRPC_KEX_DH, 2, SSHRPC_HASH_SHA1, true},
-	{"diffie-hellman-group-exchange-sha1", TR_KEX_GEX, SSHRPC_KEX_DH, 0, SSHRPC_HASH_SHA1, true},
+	{ "diffie-hellman-group14-sha1", TR_KEX_DH, SSHRPC_KEX_DH, 14, SSHRPC_HASH_SHA1, true },
+	{ "diffie-hellman-group1-sha1", TR_KEX_DH, SSHRPC_KEX_DH, 2, SSHRPC_HASH_SHA1, true },
+	{ "diffie-hellman-group-exchange-sha1", TR_KEX_GEX, SSHRPC_KEX_DH, 0, SSHRPC_HASH_SHA1, true },
 #endif
 #endif
 };
 
 static const tr_hostkey_alg hostkey_algs[] = {
-	{"ssh-ed25519", SSHRPC_KEY_ED25519, false},
-	{"ecdsa-sha2-nistp256", SSHRPC_KEY_ECDSA_P256, false},
-	{"ecdsa-sha2-nistp384", SSHRPC_KEY_ECDSA_P384, false},
-	{"ecdsa-sha2-nistp521", SSHRPC_KEY_ECDSA_P521, false},
+	{ "ssh-ed25519", SSHRPC_KEY_ED25519, false }, { "ecdsa-sha2-nistp256", SSHRPC_KEY_ECDSA_P256, false },
+	{ "ecdsa-sha2-nistp384", SSHRPC_KEY_ECDSA_P384, false },
+	{ "ecdsa-sha2-nistp521", SSHRPC_KEY_ECDSA_P521, false },
 #if SSHRPC_WITH_RSA
-	{"rsa-sha2-512", SSHRPC_KEY_RSA, false},
-	{"rsa-sha2-256", SSHRPC_KEY_RSA, false},
+	{ "rsa-sha2-512", SSHRPC_KEY_RSA, false }, { "rsa-sha2-256", SSHRPC_KEY_RSA, false },
 #if SSHRPC_WITH_LEGACY
-	{"ssh-rsa", SSHRPC_KEY_RSA, true}, /* SHA-1 signatures: RFC 8332 §5 */
+	{ "ssh-rsa", SSHRPC_KEY_RSA, true }, /* SHA-1 signatures: RFC 8332 §5 */
 #endif
 #endif
 };
@@ -69,8 +67,8 @@ const tr_hostkey_alg *sshrpc_tr_hostkey_lookup(const char *name, size_t len)
 
 bool sshrpc_tr_kex_pseudo(const char *name, size_t len)
 {
-	static const char *const pseudo[] = {"ext-info-c", "ext-info-s", "kex-strict-c", "kex-strict-s",
-		"kex-strict-c-v00@openssh.com", "kex-strict-s-v00@openssh.com"};
+	static const char *const pseudo[] = { "ext-info-c", "ext-info-s", "kex-strict-c", "kex-strict-s",
+		"kex-strict-c-v00@openssh.com", "kex-strict-s-v00@openssh.com" };
 	for (size_t i = 0; i < COUNT(pseudo); i++)
 		if (name_is(pseudo[i], name, len))
 			return true;
@@ -187,12 +185,12 @@ int sshrpc_tr_list_check(sshrpc_alg_kind kind, const char *list, sshrpc_err *err
 	size_t len = strlen(list), pos = 0, nlen;
 	const char *name;
 	if (len == 0 || sshrpc_namelist_check(list, len) != SSHRPC_OK)
-		return sshrpc_err_set(err, SSHRPC_E_INVALID, 0, "%s list '%.80s' is not a valid name-list",
-			kind_name(kind), list);
+		return sshrpc_err_set(
+			err, SSHRPC_E_INVALID, 0, "%s list '%.80s' is not a valid name-list", kind_name(kind), list);
 	while (sshrpc_namelist_next(list, len, &pos, &name, &nlen)) {
 		if (!alg_known(kind, name, nlen))
-			return sshrpc_err_set(err, SSHRPC_E_UNSUPPORTED, 0, "unsupported %s '%.*s'",
-				kind_name(kind), (int)nlen, name);
+			return sshrpc_err_set(err, SSHRPC_E_UNSUPPORTED, 0, "unsupported %s '%.*s'", kind_name(kind),
+				(int)nlen, name);
 	}
 	return SSHRPC_OK;
 }
@@ -248,8 +246,8 @@ static bool in_list(const char *list, size_t used, const char *name, size_t nlen
 
 /* Appends each entry of spec, patterns expanded over every built name,
  * skipping names already present. */
-static int add_expanded(sshrpc_alg_kind kind, const char *spec, size_t slen, char *out, size_t cap,
-	size_t *used, sshrpc_err *err)
+static int add_expanded(
+	sshrpc_alg_kind kind, const char *spec, size_t slen, char *out, size_t cap, size_t *used, sshrpc_err *err)
 {
 	size_t pos = 0;
 	while (pos <= slen) {
@@ -258,8 +256,8 @@ static int add_expanded(sshrpc_alg_kind kind, const char *spec, size_t slen, cha
 		const char *item = spec + pos;
 		size_t ilen = end - pos;
 		if (ilen == 0)
-			return sshrpc_err_set(err, SSHRPC_E_INVALID, 0, "empty name in %s list '%.80s'",
-				kind_name(kind), spec);
+			return sshrpc_err_set(
+				err, SSHRPC_E_INVALID, 0, "empty name in %s list '%.80s'", kind_name(kind), spec);
 		if (is_pattern(item, ilen)) {
 			const char *n;
 			bool legacy, any = false;
@@ -268,8 +266,8 @@ static int add_expanded(sshrpc_alg_kind kind, const char *spec, size_t slen, cha
 					continue;
 				any = true;
 				if (!in_list(out, *used, n, strlen(n)) && !list_add(out, cap, used, n, strlen(n)))
-					return sshrpc_err_set(err, SSHRPC_E_TOO_LARGE, 0, "%s list too long",
-						kind_name(kind));
+					return sshrpc_err_set(
+						err, SSHRPC_E_TOO_LARGE, 0, "%s list too long", kind_name(kind));
 			}
 			if (!any)
 				return sshrpc_err_set(err, SSHRPC_E_UNSUPPORTED, 0, "pattern '%.*s' matches no %s",
@@ -349,8 +347,8 @@ int sshrpc_algs_resolve(sshrpc_alg_kind kind, const char *spec, char *out, size_
 	if (rc != SSHRPC_OK)
 		return rc;
 	if (used == 0)
-		return sshrpc_err_set(err, SSHRPC_E_INVALID, 0, "%s list '%.80s' leaves no algorithm", kind_name(kind),
-			spec);
+		return sshrpc_err_set(
+			err, SSHRPC_E_INVALID, 0, "%s list '%.80s' leaves no algorithm", kind_name(kind), spec);
 	return SSHRPC_OK;
 }
 
@@ -385,10 +383,10 @@ static int parse_scaled(const char *s, size_t len, const char *units, const uint
 
 int sshrpc_rekey_limit_parse(const char *s, uint64_t *bytes, uint64_t *interval_ms, sshrpc_err *err)
 {
-	static const uint64_t size_scale[] = {1024ull, 1024ull, 1024ull * 1024, 1024ull * 1024,
-		1024ull * 1024 * 1024, 1024ull * 1024 * 1024};
-	static const uint64_t time_scale[] = {1000ull, 1000ull, 60000ull, 60000ull, 3600000ull, 3600000ull,
-		86400000ull, 86400000ull, 604800000ull, 604800000ull};
+	static const uint64_t size_scale[] = { 1024ull, 1024ull, 1024ull * 1024, 1024ull * 1024, 1024ull * 1024 * 1024,
+		1024ull * 1024 * 1024 };
+	static const uint64_t time_scale[] = { 1000ull, 1000ull, 60000ull, 60000ull, 3600000ull, 3600000ull,
+		86400000ull, 86400000ull, 604800000ull, 604800000ull };
 	const char *p = s;
 	while (*p == ' ' || *p == '\t')
 		p++;
@@ -405,8 +403,8 @@ int sshrpc_rekey_limit_parse(const char *s, uint64_t *bytes, uint64_t *interval_
 		return sshrpc_err_set(err, SSHRPC_E_INVALID, 0, "RekeyLimit: bad size '%.*s'", (int)len, p);
 	} else if (b < 16) {
 		/* OpenSSH refuses sizes under 16 bytes too: each packet would rekey. */
-		return sshrpc_err_set(err, SSHRPC_E_INVALID, 0, "RekeyLimit: size %llu is too small",
-			(unsigned long long)b);
+		return sshrpc_err_set(
+			err, SSHRPC_E_INVALID, 0, "RekeyLimit: size %llu is too small", (unsigned long long)b);
 	}
 	p = e;
 	while (*p == ' ' || *p == '\t')

@@ -91,8 +91,8 @@ static int on_ext_info(sshrpc_transport *t, const uint8_t *msg, size_t len)
 	}
 	return SSHRPC_OK;
 bad:
-	return sshrpc_tr_fail(t, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
-		"malformed EXT_INFO (RFC 8308 §2.3)");
+	return sshrpc_tr_fail(
+		t, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR, "malformed EXT_INFO (RFC 8308 §2.3)");
 }
 
 static int send_unimplemented(sshrpc_transport *t, uint32_t seqnr)
@@ -158,7 +158,8 @@ static int handle(sshrpc_transport *t, const uint8_t *msg, size_t len)
 	 * initial kex, once both KEXINITs told us it is on. A DISCONNECT ends
 	 * the connection as the rule wants, so we take it to learn why. */
 	if (t->strict && !t->first_kex_done && !kex_message(type) && type != SSH_MSG_DISCONNECT)
-		return fail_protocol(t, type, "is not allowed during a strict initial key exchange (OpenSSH PROTOCOL §1.10)");
+		return fail_protocol(
+			t, type, "is not allowed during a strict initial key exchange (OpenSSH PROTOCOL §1.10)");
 	/* Between the peer's KEXINIT and its NEWKEYS only transport messages
 	 * may come (§7.1). */
 	bool peer_in_kex = t->kex_active && k->got_kexinit;

@@ -22,7 +22,7 @@ typedef struct tr_kex_method {
 	const char *name;
 	tr_kex_type type;
 	sshrpc_kex_group group; /* TR_KEX_ECDH */
-	int modp;               /* TR_KEX_DH: group number for sshrpc_dh_modp_prime */
+	int modp;		/* TR_KEX_DH: group number for sshrpc_dh_modp_prime */
 	sshrpc_hash_alg hash;
 	bool legacy;
 } tr_kex_method;
@@ -44,18 +44,18 @@ int sshrpc_tr_list_check(sshrpc_alg_kind kind, const char *list, sshrpc_err *err
 
 typedef struct tr_crypt {
 	const sshrpc_cipher_info *cinfo; /* NULL before the first NEWKEYS */
-	const sshrpc_mac_info *minfo;    /* NULL with AEAD ciphers or none */
+	const sshrpc_mac_info *minfo;	 /* NULL with AEAD ciphers or none */
 	sshrpc_cipher *cipher;
 	sshrpc_mac *mac;
 	uint32_t seqnr;
-	uint32_t block;  /* padding granularity: max(8, cipher block) */
+	uint32_t block;	 /* padding granularity: max(8, cipher block) */
 	uint32_t maclen; /* MAC or AEAD tag bytes after the packet */
-	bool etm;        /* length in clear, MAC over the ciphertext */
+	bool etm;	 /* length in clear, MAC over the ciphertext */
 	bool aead;
-	bool encrypted;  /* a cipher other than none is in use */
-	uint64_t bytes;  /* under the current key, for the rekey limit */
+	bool encrypted; /* a cipher other than none is in use */
+	uint64_t bytes; /* under the current key, for the rekey limit */
 	uint64_t packets;
-	uint64_t limit;  /* rekey after this many bytes */
+	uint64_t limit; /* rekey after this many bytes */
 } tr_crypt;
 
 /* Key material for one direction, derived at the end of a kex (§7.2). */
@@ -70,32 +70,32 @@ typedef struct tr_dir_keys {
 /* ---- the key exchange in progress --------------------------------------- */
 
 typedef enum tr_kex_step {
-	TKX_IDLE = 0,        /* no kex runs */
-	TKX_KEXINIT,         /* our KEXINIT sent, the peer's awaited */
-	TKX_C_REPLY,         /* client: INIT sent, REPLY awaited (ECDH, DH) */
-	TKX_C_GEX_GROUP,     /* client: GEX REQUEST sent, GROUP awaited */
-	TKX_C_GEX_REPLY,     /* client: GEX INIT sent, REPLY awaited */
-	TKX_S_INIT,          /* server: INIT awaited (ECDH, DH) */
-	TKX_S_GEX_REQUEST,   /* server: GEX REQUEST awaited */
-	TKX_S_GEX_INIT,      /* server: GROUP sent, GEX INIT awaited */
-	TKX_NEWKEYS,         /* our NEWKEYS sent, the peer's awaited */
+	TKX_IDLE = 0,	   /* no kex runs */
+	TKX_KEXINIT,	   /* our KEXINIT sent, the peer's awaited */
+	TKX_C_REPLY,	   /* client: INIT sent, REPLY awaited (ECDH, DH) */
+	TKX_C_GEX_GROUP,   /* client: GEX REQUEST sent, GROUP awaited */
+	TKX_C_GEX_REPLY,   /* client: GEX INIT sent, REPLY awaited */
+	TKX_S_INIT,	   /* server: INIT awaited (ECDH, DH) */
+	TKX_S_GEX_REQUEST, /* server: GEX REQUEST awaited */
+	TKX_S_GEX_INIT,	   /* server: GROUP sent, GEX INIT awaited */
+	TKX_NEWKEYS,	   /* our NEWKEYS sent, the peer's awaited */
 } tr_kex_step;
 
-#define TR_PUB_MAX 1100    /* DH 8192 bits: 1024 bytes; P-521: 133 */
+#define TR_PUB_MAX 1100 /* DH 8192 bits: 1024 bytes; P-521: 133 */
 #define TR_SECRET_MAX 1100
 
 typedef struct tr_kex {
 	tr_kex_step step;
-	bool initial;         /* the first kex of the session */
+	bool initial; /* the first kex of the session */
 	bool sent_kexinit;
 	bool got_kexinit;
-	bool ignore_guess;    /* the peer guessed wrong: drop its next packet */
+	bool ignore_guess; /* the peer guessed wrong: drop its next packet */
 	bool newkeys_sent;
-	sshrpc_buf my_kexinit;   /* I_C or I_S: payloads, message number included */
+	sshrpc_buf my_kexinit; /* I_C or I_S: payloads, message number included */
 	sshrpc_buf peer_kexinit;
 	const tr_kex_method *method;
 	const tr_hostkey_alg *hostkey_alg;
-	const sshrpc_key *hostkey; /* server: the key that signs */
+	const sshrpc_key *hostkey;	     /* server: the key that signs */
 	const sshrpc_cipher_info *cipher[2]; /* [0] client to server, [1] server to client */
 	const sshrpc_mac_info *mac[2];
 	sshrpc_kex_key *eph;
@@ -124,7 +124,7 @@ struct sshrpc_moduli {
 		size_t glen;
 		uint8_t *p;
 		size_t plen;
-	} *m;
+	} * m;
 };
 
 struct sshrpc_transport {
@@ -152,13 +152,13 @@ struct sshrpc_transport {
 	bool rx_len_known;
 	bool rx_first_done; /* non-EtM block cipher: first block decrypted */
 	uint32_t rx_len;
-	uint64_t rx_discard;   /* CBC/CTR: bytes still to swallow before failing */
+	uint64_t rx_discard; /* CBC/CTR: bytes still to swallow before failing */
 	uint32_t pre_version_lines;
 
 	/* output */
 	sshrpc_buf out;
 	size_t out_done; /* complete packets at the front of out */
-	bool open;       /* an upper message is between begin and end */
+	bool open;	 /* an upper message is between begin and end */
 	bool open_pending;
 	size_t open_mark; /* start of the open packet (out) or entry (pending) */
 	uint8_t open_type;
@@ -176,13 +176,13 @@ struct sshrpc_transport {
 	size_t h_len;
 	sshrpc_transport_algs algs;
 	sshrpc_key *server_key; /* client: owned */
-	char *server_sig_algs;  /* client: from EXT_INFO, owned */
+	char *server_sig_algs;	/* client: from EXT_INFO, owned */
 	size_t server_sig_algs_size;
 
 	bool strict;
 	bool first_kex_done;
 	bool peer_ext_info; /* server: the client offered ext-info-c; client: the server ext-info-s */
-	bool peer_ping;     /* client: the server's EXT_INFO has ping@openssh.com */
+	bool peer_ping;	    /* client: the server's EXT_INFO has ping@openssh.com */
 	bool first_packet_seen;
 	uint64_t now_ms;
 	uint64_t kex_done_ms;
@@ -199,8 +199,8 @@ int sshrpc_tr_fail(sshrpc_transport *t, int code, uint32_t reason, const char *f
 void sshrpc_tr_log(sshrpc_transport *t, int level, const char *fmt, ...) SSHRPC_PRINTF(3, 4);
 const char *sshrpc_tr_msg_name(uint8_t type);
 uint64_t sshrpc_tr_clock(sshrpc_transport *t);
-void sshrpc_tr_trace_packet(sshrpc_transport *t, bool out, uint32_t seq, uint8_t type, size_t payload,
-	size_t padding, size_t mac, size_t wire);
+void sshrpc_tr_trace_packet(sshrpc_transport *t, bool out, uint32_t seq, uint8_t type, size_t payload, size_t padding,
+	size_t mac, size_t wire);
 void sshrpc_tr_trace_kex(sshrpc_transport *t, const char *step, uint64_t ns);
 
 /* version.c: consumes version-exchange lines from the input. */
@@ -249,8 +249,8 @@ int sshrpc_tr_gex_server_request(sshrpc_transport *t, const uint8_t *msg, size_t
 int sshrpc_tr_gex_client_group(sshrpc_transport *t, const uint8_t *msg, size_t len);
 /* Picks a group for the client's (min, n, max) from the built-in groups
  * and cfg.moduli. */
-int sshrpc_tr_gex_choose(const sshrpc_transport *t, uint32_t min, uint32_t n, uint32_t max,
-	const uint8_t **p, size_t *plen, const uint8_t **g, size_t *glen);
+int sshrpc_tr_gex_choose(const sshrpc_transport *t, uint32_t min, uint32_t n, uint32_t max, const uint8_t **p,
+	size_t *plen, const uint8_t **g, size_t *glen);
 
 /* RFC 8308 §2.4, OpenSSH PROTOCOL §1.9, §1.11 */
 #define SSH_MSG_PING 192

@@ -8,7 +8,7 @@
 #include "sshrpc_config.h"
 #include "transport/internal.h"
 
-static const uint8_t dh_generator[1] = {2};
+static const uint8_t dh_generator[1] = { 2 };
 
 void sshrpc_tr_kex_reset(sshrpc_transport *t)
 {
@@ -86,8 +86,8 @@ static int keygen(sshrpc_transport *t)
 	if (k->method->type != TR_KEX_ECDH && (rc = dh_group(t, &p, &plen, &g, &glen)) != SSHRPC_OK)
 		return rc;
 	uint64_t t0 = sshrpc_tr_clock(t);
-	rc = sshrpc_kex_keygen(t->alloc, k->method->group, p, plen, g, glen, &k->eph, k->pub, sizeof k->pub,
-		&k->pub_len);
+	rc = sshrpc_kex_keygen(
+		t->alloc, k->method->group, p, plen, g, glen, &k->eph, k->pub, sizeof k->pub, &k->pub_len);
 	if (rc != SSHRPC_OK)
 		return kex_failed(t, rc, "ephemeral key generation failed");
 	sshrpc_tr_trace_kex(t, "keygen", sshrpc_tr_clock(t) - t0);
@@ -166,7 +166,8 @@ static int exchange_hash(sshrpc_transport *t, const uint8_t *ks, size_t kslen, c
 	uint64_t t0 = sshrpc_tr_clock(t);
 	sshrpc_buf_init(&hb, t->alloc, 0);
 	sshrpc_buf_set_secret(&hb);
-	if ((rc = sshrpc_buf_put_cstring(&hb, vc)) != SSHRPC_OK || (rc = sshrpc_buf_put_cstring(&hb, vs)) != SSHRPC_OK ||
+	if ((rc = sshrpc_buf_put_cstring(&hb, vc)) != SSHRPC_OK ||
+		(rc = sshrpc_buf_put_cstring(&hb, vs)) != SSHRPC_OK ||
 		(rc = sshrpc_buf_put_string(&hb, sshrpc_buf_ptr(ic), sshrpc_buf_len(ic))) != SSHRPC_OK ||
 		(rc = sshrpc_buf_put_string(&hb, sshrpc_buf_ptr(is), sshrpc_buf_len(is))) != SSHRPC_OK ||
 		(rc = sshrpc_buf_put_string(&hb, ks, kslen)) != SSHRPC_OK)
@@ -178,12 +179,13 @@ static int exchange_hash(sshrpc_transport *t, const uint8_t *ks, size_t kslen, c
 			 (rc = sshrpc_buf_put_u32(&hb, k->gex_n)) == SSHRPC_OK)
 			rc = sshrpc_buf_put_u32(&hb, k->gex_max);
 		if (rc != SSHRPC_OK ||
-			(rc = sshrpc_buf_put_mpint_unsigned(&hb, sshrpc_buf_ptr(&k->gex_p), sshrpc_buf_len(&k->gex_p))) !=
-				SSHRPC_OK ||
+			(rc = sshrpc_buf_put_mpint_unsigned(
+				 &hb, sshrpc_buf_ptr(&k->gex_p), sshrpc_buf_len(&k->gex_p))) != SSHRPC_OK ||
 			(rc = sshrpc_buf_put_mpint_unsigned(&hb, k->gex_g, k->gex_glen)) != SSHRPC_OK)
 			goto out;
 	}
-	if ((rc = put_public(&hb, m, cpub, cplen)) != SSHRPC_OK || (rc = put_public(&hb, m, spub, splen)) != SSHRPC_OK ||
+	if ((rc = put_public(&hb, m, cpub, cplen)) != SSHRPC_OK ||
+		(rc = put_public(&hb, m, spub, splen)) != SSHRPC_OK ||
 		(rc = sshrpc_buf_put(&hb, sshrpc_buf_ptr(kmp), sshrpc_buf_len(kmp))) != SSHRPC_OK)
 		goto out;
 	k->hlen = sshrpc_hash_len(m->hash);
@@ -218,8 +220,8 @@ static int shared_secret(sshrpc_transport *t, const uint8_t *peer, size_t plen, 
 
 /* ---- key derivation (RFC 4253 §7.2) ------------------------------------------------ */
 
-static int derive_one(sshrpc_transport *t, sshrpc_hash_ctx *hc, const sshrpc_buf *kmp, char letter, uint8_t *out,
-	size_t need)
+static int derive_one(
+	sshrpc_transport *t, sshrpc_hash_ctx *hc, const sshrpc_buf *kmp, char letter, uint8_t *out, size_t need)
 {
 	tr_kex *k = &t->kex;
 	uint8_t buf[256];
@@ -232,7 +234,8 @@ static int derive_one(sshrpc_transport *t, sshrpc_hash_ctx *hc, const sshrpc_buf
 	uint8_t x = (uint8_t)letter;
 	/* K1 = HASH(K || H || X || session_id) */
 	if ((rc = sshrpc_hash_update(hc, sshrpc_buf_ptr(kmp), sshrpc_buf_len(kmp))) != SSHRPC_OK ||
-		(rc = sshrpc_hash_update(hc, k->h, hl)) != SSHRPC_OK || (rc = sshrpc_hash_update(hc, &x, 1)) != SSHRPC_OK ||
+		(rc = sshrpc_hash_update(hc, k->h, hl)) != SSHRPC_OK ||
+		(rc = sshrpc_hash_update(hc, &x, 1)) != SSHRPC_OK ||
 		(rc = sshrpc_hash_update(hc, t->session_id, t->sid_len)) != SSHRPC_OK ||
 		(rc = sshrpc_hash_final(hc, buf)) != SSHRPC_OK)
 		goto out;
@@ -330,7 +333,7 @@ fail:
 int sshrpc_tr_kex_send_newkeys(sshrpc_transport *t)
 {
 	tr_kex *k = &t->kex;
-	static const uint8_t newkeys[1] = {SSH_MSG_NEWKEYS};
+	static const uint8_t newkeys[1] = { SSH_MSG_NEWKEYS };
 	int rc = sshrpc_tr_send_payload(t, newkeys, 1);
 	if (rc != SSHRPC_OK)
 		return kex_failed(t, rc, "cannot send NEWKEYS");
@@ -357,9 +360,9 @@ int sshrpc_tr_kex_send_newkeys(sshrpc_transport *t)
 int sshrpc_tr_kex_newkeys_recv(sshrpc_transport *t, const uint8_t *msg, size_t len)
 {
 	tr_kex *k = &t->kex;
-	static const char *const step_names[] = {"idle", "KEXINIT sent", "waiting for the kex reply",
+	static const char *const step_names[] = { "idle", "KEXINIT sent", "waiting for the kex reply",
 		"waiting for the GEX group", "waiting for the GEX reply", "waiting for the kex init",
-		"waiting for the GEX request", "waiting for the GEX init", "NEWKEYS sent"};
+		"waiting for the GEX request", "waiting for the GEX init", "NEWKEYS sent" };
 	if (!t->kex_active || k->step != TKX_NEWKEYS)
 		return sshrpc_tr_fail(t, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
 			"NEWKEYS out of order: key exchange state is '%s' (RFC 4253 §7.3)",
@@ -410,7 +413,9 @@ int sshrpc_tr_kex_server_init(sshrpc_transport *t, const uint8_t *msg, size_t le
 		return sshrpc_tr_fail(t, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
 			"malformed %s: one %s expected (RFC %s)", sshrpc_tr_msg_name(msg[0]),
 			k->method->type == TR_KEX_ECDH ? "string" : "mpint",
-			k->method->type == TR_KEX_ECDH ? "5656 §4" : k->method->type == TR_KEX_GEX ? "4419 §3" : "4253 §8");
+			k->method->type == TR_KEX_ECDH	? "5656 §4"
+			: k->method->type == TR_KEX_GEX ? "4419 §3"
+							: "4253 §8");
 	if ((rc = keygen(t)) != SSHRPC_OK)
 		return rc;
 	sshrpc_buf_init(&kmp, t->alloc, 0);
@@ -473,7 +478,9 @@ int sshrpc_tr_kex_client_reply(sshrpc_transport *t, const uint8_t *msg, size_t l
 		return sshrpc_tr_fail(t, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
 			"malformed %s: host key, %s and signature expected (RFC %s)", sshrpc_tr_msg_name(msg[0]),
 			k->method->type == TR_KEX_ECDH ? "string" : "mpint",
-			k->method->type == TR_KEX_ECDH ? "5656 §4" : k->method->type == TR_KEX_GEX ? "4419 §3" : "4253 §8");
+			k->method->type == TR_KEX_ECDH	? "5656 §4"
+			: k->method->type == TR_KEX_GEX ? "4419 §3"
+							: "4253 §8");
 	if ((rc = sshrpc_key_from_blob(t->alloc, ks, kslen, &key)) != SSHRPC_OK)
 		return sshrpc_tr_fail(t, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_KEY_EXCHANGE_FAILED,
 			"the server's host key does not parse (%s)", sshrpc_strerror(rc));
@@ -500,8 +507,9 @@ int sshrpc_tr_kex_client_reply(sshrpc_transport *t, const uint8_t *msg, size_t l
 		goto out;
 	}
 	if (k->initial) {
-		rc = t->cfg.hostkey_check != NULL ? t->cfg.hostkey_check(t->cfg.hostkey_check_ud, key, k->hostkey_alg->name)
-						  : SSHRPC_E_HOSTKEY;
+		rc = t->cfg.hostkey_check != NULL
+			     ? t->cfg.hostkey_check(t->cfg.hostkey_check_ud, key, k->hostkey_alg->name)
+			     : SSHRPC_E_HOSTKEY;
 		if (rc != SSHRPC_OK) {
 			rc = sshrpc_tr_fail(t, SSHRPC_E_HOSTKEY, SSH_DISCONNECT_HOST_KEY_NOT_VERIFIABLE,
 				"%s host key refused by the host key check%s", k->hostkey_alg->name,

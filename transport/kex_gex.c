@@ -67,7 +67,8 @@ int sshrpc_tr_gex_client_request(sshrpc_transport *t)
 	size_t mark;
 	int rc = sshrpc_tr_send_begin(t, SSH_MSG_KEX_DH_GEX_REQUEST, &w, &mark);
 	if (rc == SSHRPC_OK) {
-		if ((rc = sshrpc_buf_put_u32(w, k->gex_min)) != SSHRPC_OK || (rc = sshrpc_buf_put_u32(w, k->gex_n)) != SSHRPC_OK ||
+		if ((rc = sshrpc_buf_put_u32(w, k->gex_min)) != SSHRPC_OK ||
+			(rc = sshrpc_buf_put_u32(w, k->gex_n)) != SSHRPC_OK ||
 			(rc = sshrpc_buf_put_u32(w, k->gex_max)) != SSHRPC_OK)
 			sshrpc_buf_truncate(&t->out, mark);
 		else
@@ -86,8 +87,8 @@ int sshrpc_tr_gex_client_group(sshrpc_transport *t, const uint8_t *msg, size_t l
 	const uint8_t *p, *g;
 	size_t plen, glen;
 	sshrpc_rd_init(&r, msg + 1, len - 1);
-	if (sshrpc_rd_mpint_unsigned(&r, &p, &plen) != SSHRPC_OK || sshrpc_rd_mpint_unsigned(&r, &g, &glen) != SSHRPC_OK ||
-		sshrpc_rd_end(&r) != SSHRPC_OK)
+	if (sshrpc_rd_mpint_unsigned(&r, &p, &plen) != SSHRPC_OK ||
+		sshrpc_rd_mpint_unsigned(&r, &g, &glen) != SSHRPC_OK || sshrpc_rd_end(&r) != SSHRPC_OK)
 		return sshrpc_tr_fail(t, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
 			"malformed KEX_DH_GEX_GROUP: mpint p and g expected (RFC 4419 §3)");
 	unsigned bits = mag_bits(p, plen);
@@ -111,8 +112,8 @@ int sshrpc_tr_gex_client_group(sshrpc_transport *t, const uint8_t *msg, size_t l
 int sshrpc_tr_gex_choose(const sshrpc_transport *t, uint32_t min, uint32_t n, uint32_t max, const uint8_t **p,
 	size_t *plen, const uint8_t **g, size_t *glen)
 {
-	static const uint8_t two[1] = {2};
-	static const int builtin[] = {14, 16, 18};
+	static const uint8_t two[1] = { 2 };
+	static const int builtin[] = { 14, 16, 18 };
 	const sshrpc_moduli *m = t->cfg.moduli;
 	size_t nm = m != NULL ? m->count : 0;
 	/* Best size: the smallest at or above n, else the largest below it,
@@ -322,8 +323,8 @@ int sshrpc_moduli_parse(const sshrpc_alloc *a, const char *text, size_t len, ssh
 		if (nf == 0)
 			continue;
 		if (nf != 7) {
-			rc = sshrpc_err_set(err, SSHRPC_E_INVALID, 0, "moduli line %zu: 7 fields expected, found %zu",
-				lineno, nf);
+			rc = sshrpc_err_set(
+				err, SSHRPC_E_INVALID, 0, "moduli line %zu: 7 fields expected, found %zu", lineno, nf);
 			goto fail;
 		}
 		/* type 2: safe prime (moduli(5)); others are not for us. */
@@ -343,7 +344,8 @@ int sshrpc_moduli_parse(const sshrpc_alloc *a, const char *text, size_t len, ssh
 		size_t skip = 0;
 		while (p[skip] == 0)
 			skip++;
-		struct tr_modulus *nmv = sshrpc_realloc(a, m->m, m->count * sizeof *m->m, (m->count + 1) * sizeof *m->m);
+		struct tr_modulus *nmv =
+			sshrpc_realloc(a, m->m, m->count * sizeof *m->m, (m->count + 1) * sizeof *m->m);
 		if (nmv == NULL) {
 			rc = sshrpc_err_set(err, SSHRPC_E_NOMEM, 0, "out of memory");
 			goto fail;

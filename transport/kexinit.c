@@ -9,10 +9,9 @@
 
 enum { L_KEX, L_HOSTKEY, L_ENC_CS, L_ENC_SC, L_MAC_CS, L_MAC_SC, L_COMP_CS, L_COMP_SC, L_LANG_CS, L_LANG_SC, L_N };
 
-static const char *const list_names[L_N] = {"key exchange algorithm", "host key algorithm",
-	"cipher client to server", "cipher server to client", "MAC client to server", "MAC server to client",
-	"compression client to server", "compression server to client", "language client to server",
-	"language server to client"};
+static const char *const list_names[L_N] = { "key exchange algorithm", "host key algorithm", "cipher client to server",
+	"cipher server to client", "MAC client to server", "MAC server to client", "compression client to server",
+	"compression server to client", "language client to server", "language server to client" };
 
 typedef struct kexinit_lists {
 	const char *l[L_N];
@@ -35,12 +34,13 @@ int sshrpc_tr_kexinit_send(sshrpc_transport *t)
 	bool client = t->role == SSHRPC_ROLE_CLIENT;
 	snprintf(kexl, sizeof kexl, "%s%s%s", t->kex_list,
 		k->initial && !t->cfg.no_ext_info ? (client ? ",ext-info-c" : ",ext-info-s") : "",
-		k->initial && !t->cfg.no_strict_kex
-			? (client ? ",kex-strict-c-v00@openssh.com,kex-strict-c" : ",kex-strict-s-v00@openssh.com,kex-strict-s")
-			: "");
+		k->initial && !t->cfg.no_strict_kex ? (client ? ",kex-strict-c-v00@openssh.com,kex-strict-c"
+							      : ",kex-strict-s-v00@openssh.com,kex-strict-s")
+						    : "");
 	if ((rc = sshrpc_random(cookie, sizeof cookie)) != SSHRPC_OK)
 		return sshrpc_tr_fail(t, rc, 0, "no random bytes for the KEXINIT cookie");
-	if ((rc = sshrpc_buf_put_u8(b, SSH_MSG_KEXINIT)) != SSHRPC_OK || (rc = sshrpc_buf_put(b, cookie, 16)) != SSHRPC_OK ||
+	if ((rc = sshrpc_buf_put_u8(b, SSH_MSG_KEXINIT)) != SSHRPC_OK ||
+		(rc = sshrpc_buf_put(b, cookie, 16)) != SSHRPC_OK ||
 		(rc = sshrpc_buf_put_namelist(b, kexl)) != SSHRPC_OK ||
 		(rc = sshrpc_buf_put_namelist(b, t->hostkey_list)) != SSHRPC_OK ||
 		(rc = sshrpc_buf_put_namelist(b, t->cipher_list)) != SSHRPC_OK ||
@@ -48,9 +48,10 @@ int sshrpc_tr_kexinit_send(sshrpc_transport *t)
 		(rc = sshrpc_buf_put_namelist(b, t->mac_list)) != SSHRPC_OK ||
 		(rc = sshrpc_buf_put_namelist(b, t->mac_list)) != SSHRPC_OK ||
 		(rc = sshrpc_buf_put_namelist(b, "none")) != SSHRPC_OK ||
-		(rc = sshrpc_buf_put_namelist(b, "none")) != SSHRPC_OK || (rc = sshrpc_buf_put_namelist(b, "")) != SSHRPC_OK ||
-		(rc = sshrpc_buf_put_namelist(b, "")) != SSHRPC_OK || (rc = sshrpc_buf_put_bool(b, false)) != SSHRPC_OK ||
-		(rc = sshrpc_buf_put_u32(b, 0)) != SSHRPC_OK)
+		(rc = sshrpc_buf_put_namelist(b, "none")) != SSHRPC_OK ||
+		(rc = sshrpc_buf_put_namelist(b, "")) != SSHRPC_OK ||
+		(rc = sshrpc_buf_put_namelist(b, "")) != SSHRPC_OK ||
+		(rc = sshrpc_buf_put_bool(b, false)) != SSHRPC_OK || (rc = sshrpc_buf_put_u32(b, 0)) != SSHRPC_OK)
 		return sshrpc_tr_fail(t, rc, 0, "cannot build KEXINIT");
 	rc = sshrpc_tr_send_payload(t, sshrpc_buf_ptr(b), sshrpc_buf_len(b));
 	if (rc != SSHRPC_OK)
@@ -165,8 +166,9 @@ int sshrpc_tr_kexinit_recv(sshrpc_transport *t, const uint8_t *msg, size_t len)
 		/* draft-ietf-sshm-strict-kex §3.1: the standard names pair with
 		 * each other and the pre-standard names with each other. */
 		if (!t->cfg.no_strict_kex)
-			t->strict = (has(c, "kex-strict-c-v00@openssh.com") && has(s, "kex-strict-s-v00@openssh.com")) ||
-				    (has(c, "kex-strict-c") && has(s, "kex-strict-s"));
+			t->strict =
+				(has(c, "kex-strict-c-v00@openssh.com") && has(s, "kex-strict-s-v00@openssh.com")) ||
+				(has(c, "kex-strict-c") && has(s, "kex-strict-s"));
 		/* RFC 8308 §2.1: each side's marker says it accepts EXT_INFO */
 		t->peer_ext_info = !t->cfg.no_ext_info && (client ? has(s, "ext-info-s") : has(c, "ext-info-c"));
 		/* §3.2 of the draft: KEXINIT must have been the first packet. */
@@ -188,7 +190,8 @@ int sshrpc_tr_kexinit_recv(sshrpc_transport *t, const uint8_t *msg, size_t len)
 		return no_common(t, L_HOSTKEY, c, s);
 	k->hostkey_alg = sshrpc_tr_hostkey_lookup(n, nl);
 	for (int d = 0; d < 2; d++) {
-		int el = d == 0 ? L_ENC_CS : L_ENC_SC, ml = d == 0 ? L_MAC_CS : L_MAC_SC, cl = d == 0 ? L_COMP_CS : L_COMP_SC;
+		int el = d == 0 ? L_ENC_CS : L_ENC_SC, ml = d == 0 ? L_MAC_CS : L_MAC_SC,
+		    cl = d == 0 ? L_COMP_CS : L_COMP_SC;
 		if (!choose(c->l[el], c->n[el], s->l[el], s->n[el], known_cipher, &n, &nl))
 			return no_common(t, el, c, s);
 		k->cipher[d] = sshrpc_cipher_lookup(n, nl);
@@ -217,7 +220,7 @@ int sshrpc_tr_kexinit_recv(sshrpc_transport *t, const uint8_t *msg, size_t len)
 	/* §7.1: a guessed packet follows; it counts only if the guess (the
 	 * peer's first kex and host key algorithms) was right. */
 	k->ignore_guess = peer.follows && !(first_is(peer.l[L_KEX], peer.n[L_KEX], k->method->name) &&
-					    first_is(peer.l[L_HOSTKEY], peer.n[L_HOSTKEY], k->hostkey_alg->name));
+						  first_is(peer.l[L_HOSTKEY], peer.n[L_HOSTKEY], k->hostkey_alg->name));
 	sshrpc_tr_log(t, SSHRPC_LOG_VERBOSE, "kex: %s, host key %s, %s/%s, %s/%s%s", k->method->name,
 		k->hostkey_alg->name, k->cipher[0]->name, k->cipher[1]->name,
 		k->mac[0] != NULL ? k->mac[0]->name : "<implicit>", k->mac[1] != NULL ? k->mac[1]->name : "<implicit>",

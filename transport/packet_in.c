@@ -101,7 +101,8 @@ int sshrpc_tr_packet_next(sshrpc_transport *t, uint8_t **payload, size_t *plen)
 				return SSHRPC_E_AGAIN;
 			if (!t->rx_first_done) {
 				if ((rc = sshrpc_cipher_crypt(c->cipher, p, c->block)) != SSHRPC_OK)
-					return sshrpc_tr_fail(t, rc, SSH_DISCONNECT_PROTOCOL_ERROR, "decryption failed");
+					return sshrpc_tr_fail(
+						t, rc, SSH_DISCONNECT_PROTOCOL_ERROR, "decryption failed");
 				t->rx_first_done = true;
 			}
 			t->rx_len = sshrpc_load_be32(p);
@@ -110,8 +111,8 @@ int sshrpc_tr_packet_next(sshrpc_transport *t, uint8_t **payload, size_t *plen)
 				return SSHRPC_E_AGAIN;
 			if (c->aead) {
 				if ((rc = sshrpc_cipher_aead_length(c->cipher, c->seqnr, p, &t->rx_len)) != SSHRPC_OK)
-					return sshrpc_tr_fail(t, rc, SSH_DISCONNECT_PROTOCOL_ERROR,
-						"cannot read the packet length");
+					return sshrpc_tr_fail(
+						t, rc, SSH_DISCONNECT_PROTOCOL_ERROR, "cannot read the packet length");
 			} else {
 				t->rx_len = sshrpc_load_be32(p);
 			}
@@ -151,7 +152,8 @@ int sshrpc_tr_packet_next(sshrpc_transport *t, uint8_t **payload, size_t *plen)
 		if ((rc = sshrpc_cipher_crypt(c->cipher, p + 4, len)) != SSHRPC_OK)
 			return sshrpc_tr_fail(t, rc, SSH_DISCONNECT_PROTOCOL_ERROR, "decryption failed");
 	} else {
-		if (total > c->block && (rc = sshrpc_cipher_crypt(c->cipher, p + c->block, total - c->block)) != SSHRPC_OK)
+		if (total > c->block &&
+			(rc = sshrpc_cipher_crypt(c->cipher, p + c->block, total - c->block)) != SSHRPC_OK)
 			return sshrpc_tr_fail(t, rc, SSH_DISCONNECT_PROTOCOL_ERROR, "decryption failed");
 		if (c->mac != NULL && sshrpc_mac_verify(c->mac, seqnr, p, total, p + total) != SSHRPC_OK)
 			return start_discard(t, "bad MAC");

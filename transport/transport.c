@@ -155,8 +155,8 @@ const char *sshrpc_tr_msg_name(uint8_t type)
 	}
 }
 
-void sshrpc_tr_trace_packet(sshrpc_transport *t, bool out, uint32_t seq, uint8_t type, size_t payload,
-	size_t padding, size_t mac, size_t wire)
+void sshrpc_tr_trace_packet(sshrpc_transport *t, bool out, uint32_t seq, uint8_t type, size_t payload, size_t padding,
+	size_t mac, size_t wire)
 {
 	if (t->cfg.trace == NULL)
 		return;
@@ -245,8 +245,8 @@ static int filter_hostkeys(sshrpc_transport *t, sshrpc_err *err)
 	t->hostkey_list = NULL;
 	if (used == 0) {
 		sshrpc_free(t->alloc, outl, len + 1);
-		return sshrpc_err_set(err, SSHRPC_E_INVALID, 0,
-			"no host key with a private half for any of the host key algorithms");
+		return sshrpc_err_set(
+			err, SSHRPC_E_INVALID, 0, "no host key with a private half for any of the host key algorithms");
 	}
 	/* Shrink to the exact size so that free_str's strlen matches. */
 	char *exact = dup_str(t->alloc, outl);
@@ -265,8 +265,8 @@ static int check_version(const char *v, sshrpc_err *err)
 			"version '%.60s' must start with SSH-2.0- and fit in 253 characters (RFC 4253 §4.2)", v);
 	for (size_t i = 0; i < n; i++)
 		if (v[i] < 0x20 || v[i] > 0x7e)
-			return sshrpc_err_set(err, SSHRPC_E_INVALID, 0,
-				"version contains a non-printable character (RFC 4253 §4.2)");
+			return sshrpc_err_set(
+				err, SSHRPC_E_INVALID, 0, "version contains a non-printable character (RFC 4253 §4.2)");
 	return SSHRPC_OK;
 }
 
@@ -317,8 +317,8 @@ int sshrpc_transport_new(const sshrpc_transport_config *cfg, sshrpc_transport **
 		goto fail;
 	if (t->role == SSHRPC_ROLE_SERVER && (rc = filter_hostkeys(t, err)) != SSHRPC_OK)
 		goto fail;
-	if (cfg->server_sig_algs != NULL && (rc = sshrpc_namelist_check(cfg->server_sig_algs,
-						     strlen(cfg->server_sig_algs))) != SSHRPC_OK) {
+	if (cfg->server_sig_algs != NULL &&
+		(rc = sshrpc_namelist_check(cfg->server_sig_algs, strlen(cfg->server_sig_algs))) != SSHRPC_OK) {
 		rc = sshrpc_err_set(err, SSHRPC_E_INVALID, 0, "server-sig-algs is not a valid name-list");
 		goto fail;
 	}

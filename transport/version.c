@@ -6,8 +6,8 @@
 
 #include "transport/internal.h"
 
-#define VERSION_MAX 255       /* §4.2, CR LF included */
-#define PRE_LINE_MAX 1024     /* a line a server sends before its version */
+#define VERSION_MAX 255	  /* §4.2, CR LF included */
+#define PRE_LINE_MAX 1024 /* a line a server sends before its version */
 #define PRE_LINES_MAX 1024
 
 static int bad_line(sshrpc_transport *t, const char *what)
@@ -57,7 +57,7 @@ int sshrpc_tr_version_input(sshrpc_transport *t)
 		if (lf == NULL) {
 			if (avail >= limit)
 				return bad_line(t, ssh || maybe_ssh ? "version line longer than 255 characters"
-								   : "line before the version longer than 1024 bytes");
+								    : "line before the version longer than 1024 bytes");
 			return SSHRPC_E_AGAIN;
 		}
 		size_t n = (size_t)(lf - p); /* without LF */

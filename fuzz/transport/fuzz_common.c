@@ -44,7 +44,8 @@ void fz_feed(sshrpc_transport *t, const uint8_t *p, size_t n)
 		int rc = sshrpc_transport_feed(t, p, n, &taken);
 		p += taken;
 		n -= taken;
-		if (!fz_drive(t) || (rc != SSHRPC_OK && rc != SSHRPC_E_WOULDBLOCK) || (taken == 0 && n > 0 && rc != SSHRPC_E_WOULDBLOCK))
+		if (!fz_drive(t) || (rc != SSHRPC_OK && rc != SSHRPC_E_WOULDBLOCK) ||
+			(taken == 0 && n > 0 && rc != SSHRPC_E_WOULDBLOCK))
 			return;
 		if (taken == 0) {
 			/* full and nothing consumed: the engine waits for a packet
@@ -79,10 +80,10 @@ size_t fz_kexinit(uint8_t *out, size_t cap, const char *kex, const char *hostkey
 	sshrpc_buf b;
 	char ciphers[512], macs[512];
 	sshrpc_buf_init_fixed(&b, out, cap);
-	static const uint8_t cookie[16] = {0x5a};
+	static const uint8_t cookie[16] = { 0x5a };
 	sshrpc_algs_all(SSHRPC_ALG_CIPHER, ciphers, sizeof ciphers);
 	sshrpc_algs_all(SSHRPC_ALG_MAC, macs, sizeof macs);
-	const char *lists[10] = {kex, hostkey, ciphers, ciphers, macs, macs, "none", "none", "", ""};
+	const char *lists[10] = { kex, hostkey, ciphers, ciphers, macs, macs, "none", "none", "", "" };
 	if (sshrpc_buf_put_u8(&b, SSH_MSG_KEXINIT) != SSHRPC_OK || sshrpc_buf_put(&b, cookie, 16) != SSHRPC_OK)
 		return 0;
 	for (int i = 0; i < 10; i++)
@@ -99,8 +100,8 @@ sshrpc_key *const *fz_host_keys(size_t *n)
 	static size_t count;
 	static bool made;
 	if (!made) {
-		static const sshrpc_key_type types[] = {SSHRPC_KEY_ED25519, SSHRPC_KEY_RSA, SSHRPC_KEY_ECDSA_P256,
-			SSHRPC_KEY_ECDSA_P384, SSHRPC_KEY_ECDSA_P521};
+		static const sshrpc_key_type types[] = { SSHRPC_KEY_ED25519, SSHRPC_KEY_RSA, SSHRPC_KEY_ECDSA_P256,
+			SSHRPC_KEY_ECDSA_P384, SSHRPC_KEY_ECDSA_P521 };
 		for (size_t i = 0; i < 5; i++)
 			if (sshrpc_key_generate(NULL, types[i], 2048, &keys[count]) == SSHRPC_OK)
 				count++;

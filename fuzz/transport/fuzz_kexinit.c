@@ -10,9 +10,9 @@
 
 int sshrpc_fuzz_one(const uint8_t *data, size_t len)
 {
-	fz_in in = {data, len, 0};
+	fz_in in = { data, len, 0 };
 	uint8_t ctl = fz_u8(&in);
-	sshrpc_transport_config c = {0};
+	sshrpc_transport_config c = { 0 };
 	size_t nk;
 	c.role = (ctl & 1) ? SSHRPC_ROLE_SERVER : SSHRPC_ROLE_CLIENT;
 	c.no_strict_kex = (ctl & 2) != 0;
@@ -50,7 +50,7 @@ int sshrpc_fuzz_one(const uint8_t *data, size_t len)
 	if (pl > 0)
 		fz_feed_packet(t, payload, pl);
 	if (klen + 3 <= rlen) {
-		fz_in more = {rest + klen + 3, rlen - klen - 3, 0};
+		fz_in more = { rest + klen + 3, rlen - klen - 3, 0 };
 		while (more.off < more.len && sshrpc_transport_get_state(t) != SSHRPC_TRANSPORT_CLOSED) {
 			const uint8_t *p;
 			size_t n = fz_take(&more, fz_u16(&more), &p);

@@ -17,10 +17,10 @@
 static const struct {
 	const char *cipher, *mac;
 } families[4] = {
-	{"aes128-ctr", "hmac-sha2-256"},
-	{"aes128-cbc", "hmac-sha2-256-etm@openssh.com"},
-	{"aes256-gcm@openssh.com", NULL},
-	{"chacha20-poly1305@openssh.com", NULL},
+	{ "aes128-ctr", "hmac-sha2-256" },
+	{ "aes128-cbc", "hmac-sha2-256-etm@openssh.com" },
+	{ "aes256-gcm@openssh.com", NULL },
+	{ "chacha20-poly1305@openssh.com", NULL },
 };
 
 /* Both ends of one direction, keyed alike, as after NEWKEYS. */
@@ -41,7 +41,7 @@ static bool keyed(sshrpc_transport *t, bool rx, const tr_dir_keys *k, bool stric
 
 int sshrpc_fuzz_one(const uint8_t *data, size_t len)
 {
-	fz_in in = {data, len, 0};
+	fz_in in = { data, len, 0 };
 	uint8_t ctl = fz_u8(&in);
 	tr_dir_keys k;
 	memset(&k, 0, sizeof k);
@@ -57,7 +57,7 @@ int sshrpc_fuzz_one(const uint8_t *data, size_t len)
 	for (size_t i = 0; i < sizeof k.mackey; i++)
 		k.mackey[i] = (uint8_t)(i * 7 + 3);
 
-	sshrpc_transport_config rc = {0}, sc = {0};
+	sshrpc_transport_config rc = { 0 }, sc = { 0 };
 	size_t nk;
 	rc.role = (ctl & 4) ? SSHRPC_ROLE_SERVER : SSHRPC_ROLE_CLIENT;
 	rc.host_keys = fz_host_keys(&nk);

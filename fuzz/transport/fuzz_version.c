@@ -7,9 +7,9 @@
 
 int sshrpc_fuzz_one(const uint8_t *data, size_t len)
 {
-	fz_in in = {data, len, 0};
+	fz_in in = { data, len, 0 };
 	uint8_t ctl = fz_u8(&in);
-	sshrpc_transport_config c = {0};
+	sshrpc_transport_config c = { 0 };
 	size_t nk;
 	c.role = (ctl & 1) ? SSHRPC_ROLE_SERVER : SSHRPC_ROLE_CLIENT;
 	c.hostkey_check = sshrpc_transport_hostkey_accept_any;

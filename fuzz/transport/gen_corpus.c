@@ -74,7 +74,7 @@ static int session(sshrpc_transport *t, int fd, rec *r)
 			return 0;
 		if (sshrpc_transport_get_state(t) == SSHRPC_TRANSPORT_CLOSED)
 			return -1;
-		struct pollfd pf = {fd, POLLIN, 0};
+		struct pollfd pf = { fd, POLLIN, 0 };
 		if (poll(&pf, 1, 50) > 0) {
 			uint8_t buf[65536];
 			ssize_t k = read(fd, buf, sizeof buf);
@@ -136,7 +136,7 @@ static void kex_record(void *ud, const uint8_t *p, size_t n)
 	seed *s = ud;
 	if (n == 0 || p[0] == SSH_MSG_KEXINIT)
 		return;
-	uint8_t l[2] = {(uint8_t)(n >> 8), (uint8_t)n};
+	uint8_t l[2] = { (uint8_t)(n >> 8), (uint8_t)n };
 	seed_put(s, l, 2);
 	seed_put(s, p, n);
 }
@@ -173,9 +173,11 @@ int main(int argc, char **argv)
 	}
 	outdir = argv[1];
 	static const char *const extra[] = {
-		"KexAlgorithms +diffie-hellman-group1-sha1,diffie-hellman-group14-sha1,diffie-hellman-group-exchange-sha1",
+		"KexAlgorithms "
+		"+diffie-hellman-group1-sha1,diffie-hellman-group14-sha1,diffie-hellman-group-exchange-sha1",
 		"Ciphers +aes128-cbc,aes192-cbc,aes256-cbc", "MACs +hmac-sha1,hmac-sha1-etm@openssh.com",
-		"HostKeyAlgorithms +ssh-rsa", NULL};
+		"HostKeyAlgorithms +ssh-rsa", NULL
+	};
 	sshrpc_test_sshd sshd;
 	if (sshrpc_test_sshd_start(&sshd, NULL, extra) != 0)
 		return 1;
@@ -187,7 +189,7 @@ int main(int argc, char **argv)
 	/* our client against sshd, one kex method at a time (host keys in turn) */
 	for (size_t i = 0; i < nkex; i++) {
 		size_t h = i % nhk;
-		sshrpc_transport_config c = {0};
+		sshrpc_transport_config c = { 0 };
 		c.hostkey_check = sshrpc_transport_hostkey_accept_any;
 		c.kex_algs = kex[i];
 		c.hostkey_algs = hk[h];
@@ -195,7 +197,7 @@ int main(int argc, char **argv)
 		c.ciphers = "aes128-ctr";
 		c.macs = "hmac-sha2-256";
 		sshrpc_transport *t = NULL;
-		rec r = {0};
+		rec r = { 0 };
 		int fd = sshrpc_test_connect(sshd.port);
 		if (fd < 0 || sshrpc_transport_new(&c, &t, NULL) != SSHRPC_OK || session(t, fd, &r) != 0) {
 			fprintf(stderr, "client session %s/%s failed: %s\n", kex[i], hk[h],
@@ -203,8 +205,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		close(fd);
-		seed s = {.len = 0};
-		uint8_t sel[2] = {(uint8_t)i, (uint8_t)h};
+		seed s = { .len = 0 };
+		uint8_t sel[2] = { (uint8_t)i, (uint8_t)h };
 		seed_put(&s, sel, 2);
 		payloads(&r, kex_record, &s);
 		char name[160];
@@ -212,43 +214,43 @@ int main(int argc, char **argv)
 		save("kex_client", name, s.buf, s.len);
 		if (i == 0) {
 			/* the version harness: client role, 64-byte chunks */
-			seed v = {.len = 0};
+			seed v = { .len = 0 };
 			uint8_t ctl = (uint8_t)(63 << 1);
 			seed_put(&v, &ctl, 1);
 			seed_put(&v, r.in, r.len < 4096 ? r.len : 4096);
 			save("version", "sshd_hello", v.buf, v.len);
-			seed k = {.len = 0};
+			seed k = { .len = 0 };
 			payloads(&r, first_kexinit, &k);
-			seed ks = {.len = 0};
+			seed ks = { .len = 0 };
 			uint8_t kctl = 8; /* client role, payload as is */
 			seed_put(&ks, &kctl, 1);
 			seed_put(&ks, k.buf, k.len);
 			save("kexinit", "sshd_kexinit", ks.buf, ks.len);
 			/* the packet harness replays the KEXINIT sshd sent as a rekey */
 			for (int f = 0; f < 4; f++) {
-				seed p = {.len = 0};
+				seed p = { .len = 0 };
 				uint8_t pctl = (uint8_t)(f | 8);
 				seed_put(&p, &pctl, 1);
-				static const uint8_t svc[] = {5, 0, 0, 0, 12, 's', 's', 'h', '-', 'u', 's', 'e', 'r', 'a',
-					'u', 't', 'h'};
-				static const uint8_t ign[] = {2, 0, 0, 0, 3, 'a', 'b', 'c'};
-				static const uint8_t dbg[] = {4, 1, 0, 0, 0, 2, 'h', 'i', 0, 0, 0, 0};
-				static const uint8_t unimpl[] = {3, 0, 0, 0, 7};
-				static const uint8_t data[] = {94, 0, 0, 0, 0, 0, 0, 0, 5, 'h', 'e', 'l', 'l', 'o'};
+				static const uint8_t svc[] = { 5, 0, 0, 0, 12, 's', 's', 'h', '-', 'u', 's', 'e', 'r',
+					'a', 'u', 't', 'h' };
+				static const uint8_t ign[] = { 2, 0, 0, 0, 3, 'a', 'b', 'c' };
+				static const uint8_t dbg[] = { 4, 1, 0, 0, 0, 2, 'h', 'i', 0, 0, 0, 0 };
+				static const uint8_t unimpl[] = { 3, 0, 0, 0, 7 };
+				static const uint8_t data[] = { 94, 0, 0, 0, 0, 0, 0, 0, 5, 'h', 'e', 'l', 'l', 'o' };
 				const struct {
 					const uint8_t *p;
 					size_t n;
-				} msgs[] = {{svc, sizeof svc}, {ign, sizeof ign}, {dbg, sizeof dbg}, {unimpl, sizeof unimpl},
-					{data, sizeof data}, {k.buf, k.len}};
+				} msgs[] = { { svc, sizeof svc }, { ign, sizeof ign }, { dbg, sizeof dbg },
+					{ unimpl, sizeof unimpl }, { data, sizeof data }, { k.buf, k.len } };
 				for (size_t m = 0; m < sizeof msgs / sizeof msgs[0]; m++) {
-					uint8_t hdr[3] = {1, (uint8_t)(msgs[m].n >> 8), (uint8_t)msgs[m].n};
+					uint8_t hdr[3] = { 1, (uint8_t)(msgs[m].n >> 8), (uint8_t)msgs[m].n };
 					seed_put(&p, hdr, 3);
 					seed_put(&p, msgs[m].p, msgs[m].n);
 				}
 				/* a hand-framed packet: length 28, padding 6, an IGNORE */
-				static const uint8_t framed[] = {0, 0, 0, 28, 6, 2, 0, 0, 0, 16, 'x', 'x', 'x', 'x', 'x', 'x',
-					'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 0, 0, 0, 0, 0, 0};
-				uint8_t hdr[3] = {2, 0, sizeof framed};
+				static const uint8_t framed[] = { 0, 0, 0, 28, 6, 2, 0, 0, 0, 16, 'x', 'x', 'x', 'x',
+					'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 0, 0, 0, 0, 0, 0 };
+				uint8_t hdr[3] = { 2, 0, sizeof framed };
 				seed_put(&p, hdr, 3);
 				seed_put(&p, framed, sizeof framed);
 				char pname[32];
@@ -264,8 +266,8 @@ int main(int argc, char **argv)
 	/* ssh against our server, one kex method at a time */
 	size_t nkeys;
 	static sshrpc_key *keys[5];
-	static const sshrpc_key_type types[] = {SSHRPC_KEY_ED25519, SSHRPC_KEY_RSA, SSHRPC_KEY_ECDSA_P256,
-		SSHRPC_KEY_ECDSA_P384, SSHRPC_KEY_ECDSA_P521};
+	static const sshrpc_key_type types[] = { SSHRPC_KEY_ED25519, SSHRPC_KEY_RSA, SSHRPC_KEY_ECDSA_P256,
+		SSHRPC_KEY_ECDSA_P384, SSHRPC_KEY_ECDSA_P521 };
 	nkeys = 0;
 	for (size_t i = 0; i < 5; i++)
 		if (sshrpc_key_generate(NULL, types[i], 2048, &keys[nkeys]) == SSHRPC_OK)
@@ -274,7 +276,7 @@ int main(int argc, char **argv)
 		size_t h = 0; /* ssh-ed25519 */
 		char all_k[1024], all_h[1024], all_c[1024], all_m[1024];
 		fill_all(all_k, all_h, all_c, all_m);
-		sshrpc_transport_config c = {0};
+		sshrpc_transport_config c = { 0 };
 		c.role = SSHRPC_ROLE_SERVER;
 		c.host_keys = keys;
 		c.n_host_keys = nkeys;
@@ -288,8 +290,8 @@ int main(int argc, char **argv)
 		int port, lfd = sshrpc_test_listen(&port);
 		char kexopt[200], portbuf[16];
 		snprintf(kexopt, sizeof kexopt, "KexAlgorithms=%s", kex[i]);
-		const char *opts[] = {"-o", kexopt, "-o", "HostKeyAlgorithms=ssh-ed25519", NULL};
-		static const char *const cmd[] = {"true", NULL};
+		const char *opts[] = { "-o", kexopt, "-o", "HostKeyAlgorithms=ssh-ed25519", NULL };
+		static const char *const cmd[] = { "true", NULL };
 		const char *sargv[64];
 		sshrpc_test_ssh_argv(sargv, 64, portbuf, sizeof portbuf, port, opts, cmd);
 		sshrpc_test_proc p;
@@ -297,7 +299,7 @@ int main(int argc, char **argv)
 			return 1;
 		int fd = sshrpc_test_accept(lfd, 10000);
 		close(lfd);
-		rec r = {0};
+		rec r = { 0 };
 		if (fd < 0 || session(t, fd, &r) != 0) {
 			fprintf(stderr, "server session %s failed: %s\n", kex[i], sshrpc_transport_error(t)->msg);
 			return 1;
@@ -305,22 +307,22 @@ int main(int argc, char **argv)
 		close(fd);
 		sshrpc_test_proc_wait(&p, 5000);
 		sshrpc_test_proc_cleanup(&p);
-		seed s = {.len = 0};
-		uint8_t sel[2] = {(uint8_t)i, (uint8_t)h};
+		seed s = { .len = 0 };
+		uint8_t sel[2] = { (uint8_t)i, (uint8_t)h };
 		seed_put(&s, sel, 2);
 		payloads(&r, kex_record, &s);
 		char name[160];
 		snprintf(name, sizeof name, "ssh_%s", kex[i]);
 		save("kex_server", name, s.buf, s.len);
 		if (i == 0) {
-			seed v = {.len = 0};
+			seed v = { .len = 0 };
 			uint8_t ctl = (uint8_t)(1 | (31 << 1)); /* server role, 32-byte chunks */
 			seed_put(&v, &ctl, 1);
 			seed_put(&v, r.in, r.len < 4096 ? r.len : 4096);
 			save("version", "ssh_hello", v.buf, v.len);
-			seed k = {.len = 0};
+			seed k = { .len = 0 };
 			payloads(&r, first_kexinit, &k);
-			seed ks = {.len = 0};
+			seed ks = { .len = 0 };
 			uint8_t kctl = 9; /* server role, payload as is */
 			seed_put(&ks, &kctl, 1);
 			seed_put(&ks, k.buf, k.len);
@@ -333,9 +335,11 @@ int main(int argc, char **argv)
 		sshrpc_key_free(keys[i]);
 
 	/* hand-made version seeds: banner lines before the version, SSH-1.99 */
-	static const char banner[] = "\x7e" "Welcome to a test host\r\nsecond line\r\nSSH-1.99-OpenSSH_9.2\r\n";
+	static const char banner[] = "\x7e"
+				     "Welcome to a test host\r\nsecond line\r\nSSH-1.99-OpenSSH_9.2\r\n";
 	save("version", "banner_lines", (const uint8_t *)banner, sizeof banner - 1);
-	static const char bad[] = "\x01" "SSH-1.5-old\r\n";
+	static const char bad[] = "\x01"
+				  "SSH-1.5-old\r\n";
 	save("version", "ssh15", (const uint8_t *)bad, sizeof bad - 1);
 	return 0;
 }

@@ -43,13 +43,13 @@ static size_t count(const char *list)
 
 int sshrpc_fuzz_one(const uint8_t *data, size_t len)
 {
-	fz_in in = {data, len, 0};
+	fz_in in = { data, len, 0 };
 	char all_kex[1024], all_hk[1024], kex[128], hk[128], kexl[200];
 	sshrpc_algs_all(SSHRPC_ALG_KEX, all_kex, sizeof all_kex);
 	sshrpc_algs_all(SSHRPC_ALG_HOSTKEY, all_hk, sizeof all_hk);
 	nth(all_kex, fz_u8(&in) % count(all_kex), kex, sizeof kex);
 	nth(all_hk, fz_u8(&in) % count(all_hk), hk, sizeof hk);
-	sshrpc_transport_config c = {0};
+	sshrpc_transport_config c = { 0 };
 	size_t nk;
 #ifdef SERVER
 	c.role = SSHRPC_ROLE_SERVER;

@@ -75,8 +75,8 @@ typedef struct sshrpc_moduli sshrpc_moduli;
  * lines, '#' comments. Lines for unsafe primes (type other than 2) and
  * moduli outside 1024..8192 bits are skipped, malformed lines are
  * errors naming the line. */
-SSHRPC_MUST_USE int sshrpc_moduli_parse(const sshrpc_alloc *a, const char *text, size_t len,
-	sshrpc_moduli **out, sshrpc_err *err);
+SSHRPC_MUST_USE int sshrpc_moduli_parse(
+	const sshrpc_alloc *a, const char *text, size_t len, sshrpc_moduli **out, sshrpc_err *err);
 size_t sshrpc_moduli_count(const sshrpc_moduli *m);
 void sshrpc_moduli_free(sshrpc_moduli *m);
 
@@ -166,8 +166,7 @@ typedef struct sshrpc_transport_config {
 
 /* Makes a transport and queues the version line and KEXINIT. On failure
  * *out is NULL and err (may be NULL) says why. */
-SSHRPC_MUST_USE int sshrpc_transport_new(const sshrpc_transport_config *cfg, sshrpc_transport **out,
-	sshrpc_err *err);
+SSHRPC_MUST_USE int sshrpc_transport_new(const sshrpc_transport_config *cfg, sshrpc_transport **out, sshrpc_err *err);
 /* Frees everything, wiping keys. NULL is fine. */
 void sshrpc_transport_free(sshrpc_transport *t);
 
@@ -233,9 +232,9 @@ typedef struct sshrpc_transport_algs {
 
 typedef struct sshrpc_transport_stats {
 	uint64_t packets_in, packets_out;
-	uint64_t bytes_in, bytes_out;     /* on the wire, version line included */
+	uint64_t bytes_in, bytes_out;	  /* on the wire, version line included */
 	uint64_t payload_in, payload_out; /* packet payloads */
-	uint32_t kex_count;               /* completed key exchanges */
+	uint32_t kex_count;		  /* completed key exchanges */
 } sshrpc_transport_stats;
 
 sshrpc_transport_state sshrpc_transport_get_state(const sshrpc_transport *t);
@@ -281,14 +280,12 @@ const char *sshrpc_algs_default(sshrpc_alg_kind kind, char *out, size_t cap);
  * In plain, + and ^ lists, patterns expand to the matching built names.
  * Legacy algorithms come only when named. Writes a comma-separated list
  * into out. Unknown names and empty results are errors naming them. */
-SSHRPC_MUST_USE int sshrpc_algs_resolve(sshrpc_alg_kind kind, const char *spec, char *out, size_t cap,
-	sshrpc_err *err);
+SSHRPC_MUST_USE int sshrpc_algs_resolve(sshrpc_alg_kind kind, const char *spec, char *out, size_t cap, sshrpc_err *err);
 
 /* Parses OpenSSH's RekeyLimit value: "default" or a size with an optional
  * K/M/G suffix, optionally followed by "none" or a time with an optional
  * s/m/h/d/w suffix ("1G 1h", "500M", "default none"). Fills the two
  * config fields. */
-SSHRPC_MUST_USE int sshrpc_rekey_limit_parse(const char *s, uint64_t *bytes, uint64_t *interval_ms,
-	sshrpc_err *err);
+SSHRPC_MUST_USE int sshrpc_rekey_limit_parse(const char *s, uint64_t *bytes, uint64_t *interval_ms, sshrpc_err *err);
 
 #endif

@@ -22,7 +22,7 @@ static uint64_t cpu_ns(void *ud)
 
 /* ---- handshake ---------------------------------------------------------------------- */
 
-static const char *const steps[] = {"keygen", "shared_secret", "exchange_hash", "sign", "verify", "derive", "done"};
+static const char *const steps[] = { "keygen", "shared_secret", "exchange_hash", "sign", "verify", "derive", "done" };
 #define NSTEPS (sizeof steps / sizeof steps[0])
 static uint64_t step_ns[2][NSTEPS];
 
@@ -102,8 +102,8 @@ static uint64_t transport_run(const test_hostkeys *hk, const char *cipher, const
 		uint8_t *d;
 		/* The layer above writes its data in place (a zero-copy producer):
 		 * producing it is not the transport's cost. */
-		if (cio.begin(cio.ctx, SSH_MSG_CHANNEL_DATA, &w) != SSHRPC_OK || sshrpc_buf_reserve(w, CHUNK, &d) != SSHRPC_OK ||
-			cio.end(cio.ctx) != SSHRPC_OK)
+		if (cio.begin(cio.ctx, SSH_MSG_CHANNEL_DATA, &w) != SSHRPC_OK ||
+			sshrpc_buf_reserve(w, CHUNK, &d) != SSHRPC_OK || cio.end(cio.ctx) != SSHRPC_OK)
 			exit(1);
 		test_move(p.c, p.s);
 		const uint8_t *m;
@@ -188,11 +188,12 @@ int main(int argc, char **argv)
 	test_hostkeys hk;
 	test_hostkeys_make(&hk, false);
 	handshakes(&hk, n);
-	static const char *const suites[][2] = {{"aes128-gcm@openssh.com", NULL}, {"aes256-gcm@openssh.com", NULL},
-		{"chacha20-poly1305@openssh.com", NULL}, {"aes128-ctr", "hmac-sha2-256-etm@openssh.com"},
-		{"aes128-ctr", "hmac-sha2-256"}, {"aes256-ctr", "hmac-sha2-512-etm@openssh.com"}};
+	static const char *const suites[][2] = { { "aes128-gcm@openssh.com", NULL }, { "aes256-gcm@openssh.com", NULL },
+		{ "chacha20-poly1305@openssh.com", NULL }, { "aes128-ctr", "hmac-sha2-256-etm@openssh.com" },
+		{ "aes128-ctr", "hmac-sha2-256" }, { "aes256-ctr", "hmac-sha2-512-etm@openssh.com" } };
 	uint64_t total = mib << 20;
-	printf("\nbulk, %llu MiB in %d-byte messages, one direction, CPU of both ends:\n", (unsigned long long)mib, CHUNK);
+	printf("\nbulk, %llu MiB in %d-byte messages, one direction, CPU of both ends:\n", (unsigned long long)mib,
+		CHUNK);
 	printf("  %-48s %10s %10s %7s\n", "cipher + MAC", "transport", "crypto", "ratio");
 	for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++) {
 		uint64_t bt[3], ct[3];
@@ -203,7 +204,8 @@ int main(int argc, char **argv)
 		qsort(bt, 3, sizeof bt[0], cmp_u64);
 		qsort(ct, 3, sizeof ct[0], cmp_u64);
 		char name[96];
-		snprintf(name, sizeof name, "%s%s%s", suites[i][0], suites[i][1] ? " + " : "", suites[i][1] ? suites[i][1] : "");
+		snprintf(name, sizeof name, "%s%s%s", suites[i][0], suites[i][1] ? " + " : "",
+			suites[i][1] ? suites[i][1] : "");
 		double mbt = (double)total / 1048576.0 / ((double)bt[1] / 1e9);
 		double mbc = (double)total / 1048576.0 / ((double)ct[1] / 1e9);
 		printf("  %-48s %7.0f MiB/s %7.0f MiB/s %6.1f%%\n", name, mbt, mbc, 100.0 * mbt / mbc);

@@ -4,8 +4,8 @@
 
 void test_hostkeys_make(test_hostkeys *hk, bool with_rsa)
 {
-	static const sshrpc_key_type types[] = {SSHRPC_KEY_ED25519, SSHRPC_KEY_RSA, SSHRPC_KEY_ECDSA_P256,
-		SSHRPC_KEY_ECDSA_P384, SSHRPC_KEY_ECDSA_P521};
+	static const sshrpc_key_type types[] = { SSHRPC_KEY_ED25519, SSHRPC_KEY_RSA, SSHRPC_KEY_ECDSA_P256,
+		SSHRPC_KEY_ECDSA_P384, SSHRPC_KEY_ECDSA_P521 };
 	memset(hk, 0, sizeof *hk);
 	for (size_t i = 0; i < 5; i++) {
 		if (types[i] == SSHRPC_KEY_RSA && !with_rsa)
@@ -35,7 +35,7 @@ void test_pair_config(test_pair *p, const test_hostkeys *hk)
 
 int test_pair_start(test_pair *p)
 {
-	sshrpc_err err = {0};
+	sshrpc_err err = { 0 };
 	int rc = sshrpc_transport_new(&p->cc, &p->c, &err);
 	if (rc != SSHRPC_OK)
 		return rc;

@@ -27,15 +27,15 @@ size_t raw_packet(uint8_t *out, size_t cap, const uint8_t *payload, size_t n)
 	return 4 + len;
 }
 
-size_t raw_kexinit(uint8_t *out, size_t cap, const char *kex, const char *hostkey, const char *cipher,
-	const char *mac, bool follows)
+size_t raw_kexinit(uint8_t *out, size_t cap, const char *kex, const char *hostkey, const char *cipher, const char *mac,
+	bool follows)
 {
 	sshrpc_buf b;
 	sshrpc_buf_init_fixed(&b, out, cap);
-	static const uint8_t cookie[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
-	const char *lists[10] = {kex ? kex : "curve25519-sha256,kex-strict-c-v00@openssh.com",
+	static const uint8_t cookie[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+	const char *lists[10] = { kex ? kex : "curve25519-sha256,kex-strict-c-v00@openssh.com",
 		hostkey ? hostkey : "ssh-ed25519", cipher ? cipher : "aes128-ctr", cipher ? cipher : "aes128-ctr",
-		mac ? mac : "hmac-sha2-256", mac ? mac : "hmac-sha2-256", "none", "none", "", ""};
+		mac ? mac : "hmac-sha2-256", mac ? mac : "hmac-sha2-256", "none", "none", "", "" };
 	cr_assert_eq(sshrpc_buf_put_u8(&b, SSH_MSG_KEXINIT), SSHRPC_OK);
 	cr_assert_eq(sshrpc_buf_put(&b, cookie, 16), SSHRPC_OK);
 	for (int i = 0; i < 10; i++)

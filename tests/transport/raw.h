@@ -11,8 +11,8 @@ size_t raw_packet(uint8_t *out, size_t cap, const uint8_t *payload, size_t n);
  * body bytes as given (no checks). */
 size_t raw_packet_fields(uint8_t *out, size_t cap, uint32_t len, uint8_t padlen, const uint8_t *body, size_t n);
 /* A KEXINIT payload with these lists (NULL: our defaults); returns size. */
-size_t raw_kexinit(uint8_t *out, size_t cap, const char *kex, const char *hostkey, const char *cipher,
-	const char *mac, bool follows);
+size_t raw_kexinit(uint8_t *out, size_t cap, const char *kex, const char *hostkey, const char *cipher, const char *mac,
+	bool follows);
 /* Feeds everything (fails the test when it does not fit). */
 void raw_feed(sshrpc_transport *t, const void *p, size_t n);
 /* Calls recv until it returns something other than a message; returns that. */

@@ -9,7 +9,7 @@ static char out[1024];
 
 static void resolve_ok(sshrpc_alg_kind kind, const char *spec, const char *want)
 {
-	sshrpc_err err = {0};
+	sshrpc_err err = { 0 };
 	int rc = sshrpc_algs_resolve(kind, spec, out, sizeof out, &err);
 	cr_assert_eq(rc, SSHRPC_OK, "'%s': %s", spec, err.msg);
 	cr_assert_str_eq(out, want, "'%s'", spec);
@@ -17,7 +17,7 @@ static void resolve_ok(sshrpc_alg_kind kind, const char *spec, const char *want)
 
 static void resolve_bad(sshrpc_alg_kind kind, const char *spec, const char *why)
 {
-	sshrpc_err err = {0};
+	sshrpc_err err = { 0 };
 	int rc = sshrpc_algs_resolve(kind, spec, out, sizeof out, &err);
 	cr_assert_lt(rc, 0, "'%s' accepted as '%s'", spec, out);
 	cr_assert_not_null(strstr(err.msg, why), "'%s': %s", spec, err.msg);
@@ -39,7 +39,8 @@ Test(algs, defaults_exclude_legacy)
 	cr_assert_str_eq(def, "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,"
 			      "rsa-sha2-256");
 	sshrpc_algs_default(SSHRPC_ALG_MAC, def, sizeof def);
-	cr_assert_str_eq(def, "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256,hmac-sha2-512");
+	cr_assert_str_eq(
+		def, "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256,hmac-sha2-512");
 }
 
 Test(algs, resolve)
@@ -54,12 +55,15 @@ Test(algs, resolve)
 		"aes256-ctr,chacha20-poly1305@openssh.com,aes128-gcm@openssh.com,aes256-gcm@openssh.com,aes128-ctr,"
 		"aes192-ctr");
 	resolve_ok(SSHRPC_ALG_CIPHER, "aes*-cbc", "aes128-cbc,aes192-cbc,aes256-cbc");
-	resolve_ok(SSHRPC_ALG_MAC, "+hmac-sha1", "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,"
-						 "hmac-sha2-256,hmac-sha2-512,hmac-sha1");
-	resolve_ok(SSHRPC_ALG_KEX, "-diffie-hellman-*", "curve25519-sha256,curve25519-sha256@libssh.org,"
-							"ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521");
-	resolve_ok(SSHRPC_ALG_HOSTKEY, "+ssh-rsa", "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
-						  "ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256,ssh-rsa");
+	resolve_ok(SSHRPC_ALG_MAC, "+hmac-sha1",
+		"hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,"
+		"hmac-sha2-256,hmac-sha2-512,hmac-sha1");
+	resolve_ok(SSHRPC_ALG_KEX, "-diffie-hellman-*",
+		"curve25519-sha256,curve25519-sha256@libssh.org,"
+		"ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521");
+	resolve_ok(SSHRPC_ALG_HOSTKEY, "+ssh-rsa",
+		"ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
+		"ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256,ssh-rsa");
 	resolve_ok(SSHRPC_ALG_HOSTKEY, "rsa-sha2-512,rsa-sha2-512", "rsa-sha2-512");
 	resolve_bad(SSHRPC_ALG_CIPHER, "aes128-ctr,3des-cbc", "unsupported cipher '3des-cbc'");
 	resolve_bad(SSHRPC_ALG_CIPHER, "none", "unsupported cipher 'none'");
@@ -70,7 +74,7 @@ Test(algs, resolve)
 	resolve_bad(SSHRPC_ALG_KEX, "curve25519-sha256,,ecdh-sha2-nistp256", "empty name");
 	resolve_bad(SSHRPC_ALG_KEX, "sntrup761x25519-sha512@openssh.com", "unsupported key exchange algorithm");
 	char small[10];
-	sshrpc_err err = {0};
+	sshrpc_err err = { 0 };
 	cr_assert_eq(sshrpc_algs_resolve(SSHRPC_ALG_KEX, "curve25519-sha256", small, sizeof small, &err),
 		SSHRPC_E_TOO_LARGE);
 }
@@ -78,7 +82,7 @@ Test(algs, resolve)
 static void rekey_ok(const char *s, uint64_t b, uint64_t ms)
 {
 	uint64_t bytes = 1, interval = 1;
-	sshrpc_err err = {0};
+	sshrpc_err err = { 0 };
 	cr_assert_eq(sshrpc_rekey_limit_parse(s, &bytes, &interval, &err), SSHRPC_OK, "'%s': %s", s, err.msg);
 	cr_assert_eq(bytes, b, "'%s' bytes %llu", s, (unsigned long long)bytes);
 	cr_assert_eq(interval, ms, "'%s' ms %llu", s, (unsigned long long)interval);
@@ -94,7 +98,7 @@ Test(algs, rekey_limit)
 	rekey_ok("64K 10m", 64ull << 10, 600000);
 	rekey_ok("default 2d", 0, 2ull * 86400000);
 	uint64_t b, ms;
-	sshrpc_err err = {0};
+	sshrpc_err err = { 0 };
 	cr_assert_lt(sshrpc_rekey_limit_parse("1X", &b, &ms, &err), 0);
 	cr_assert_lt(sshrpc_rekey_limit_parse("1G 5y", &b, &ms, NULL), 0);
 	cr_assert_lt(sshrpc_rekey_limit_parse("1G 1h extra", &b, &ms, NULL), 0);
@@ -119,9 +123,9 @@ static const char moduli_text[] =
 Test(algs, moduli)
 {
 	sshrpc_moduli *m = NULL;
-	sshrpc_err err = {0};
-	cr_assert_eq(sshrpc_moduli_parse(NULL, moduli_text, sizeof moduli_text - 1, &m, &err), SSHRPC_OK, "%s",
-		err.msg);
+	sshrpc_err err = { 0 };
+	cr_assert_eq(
+		sshrpc_moduli_parse(NULL, moduli_text, sizeof moduli_text - 1, &m, &err), SSHRPC_OK, "%s", err.msg);
 	cr_assert_eq(sshrpc_moduli_count(m), 1);
 	sshrpc_moduli_free(m);
 	static const char bad[] = "20230101000000 2 6 100 2047 2\n";
@@ -174,9 +178,9 @@ Test(algs, gex_with_moduli_and_bounds)
 
 Test(algs, config_errors)
 {
-	sshrpc_transport_config c = {0};
+	sshrpc_transport_config c = { 0 };
 	sshrpc_transport *t = NULL;
-	sshrpc_err err = {0};
+	sshrpc_err err = { 0 };
 	c.ciphers = "aes128-ctr,rot13";
 	cr_assert_eq(sshrpc_transport_new(&c, &t, &err), SSHRPC_E_UNSUPPORTED);
 	cr_assert_null(t);

@@ -23,21 +23,21 @@ TestSuite(badinput, .init = setup, .fini = teardown);
 
 static sshrpc_transport *server(uint32_t max_packet, bool strict)
 {
-	sshrpc_transport_config c = {0};
+	sshrpc_transport_config c = { 0 };
 	c.role = SSHRPC_ROLE_SERVER;
 	c.host_keys = hk.keys;
 	c.n_host_keys = hk.n;
 	c.max_packet = max_packet;
 	c.no_strict_kex = !strict;
 	sshrpc_transport *t = NULL;
-	sshrpc_err err = {0};
+	sshrpc_err err = { 0 };
 	cr_assert_eq(sshrpc_transport_new(&c, &t, &err), SSHRPC_OK, "%s", err.msg);
 	return t;
 }
 
 static sshrpc_transport *client(void)
 {
-	sshrpc_transport_config c = {0};
+	sshrpc_transport_config c = { 0 };
 	c.hostkey_check = sshrpc_transport_hostkey_accept_any;
 	sshrpc_transport *t = NULL;
 	cr_assert_eq(sshrpc_transport_new(&c, &t, NULL), SSHRPC_OK);
@@ -122,7 +122,10 @@ Test(badinput, version_199_accepted)
 Test(badinput, version_control_char)
 {
 	sshrpc_transport *t = server(0, true);
-	raw_feed(t, "SSH-2.0-a\x01" "b\r\n", 13);
+	raw_feed(t,
+		"SSH-2.0-a\x01"
+		"b\r\n",
+		13);
 	expect_fail(t, raw_recv_all(t), SSH_DISCONNECT_PROTOCOL_ERROR, "non-printable byte 0x01");
 	sshrpc_transport_free(t);
 }
@@ -170,18 +173,30 @@ static void bad_length(uint32_t len, const char *rule)
 	sshrpc_transport_free(t);
 }
 
-Test(badinput, packet_length_0) { bad_length(0, "packet length 0 is below the minimum of 12 (RFC 4253 §6)"); }
-Test(badinput, packet_length_1) { bad_length(1, "packet length 1 is below the minimum of 12"); }
+Test(badinput, packet_length_0)
+{
+	bad_length(0, "packet length 0 is below the minimum of 12 (RFC 4253 §6)");
+}
+Test(badinput, packet_length_1)
+{
+	bad_length(1, "packet length 1 is below the minimum of 12");
+}
 Test(badinput, packet_length_35001)
 {
 	bad_length(35001, "packet length 35001 exceeds maximum 35000 (RFC 4253 §6.1)");
 }
-Test(badinput, packet_length_2_31) { bad_length(0x80000000u, "packet length 2147483648 exceeds maximum 35000"); }
+Test(badinput, packet_length_2_31)
+{
+	bad_length(0x80000000u, "packet length 2147483648 exceeds maximum 35000");
+}
 Test(badinput, packet_length_2_32_minus_1)
 {
 	bad_length(0xffffffffu, "packet length 4294967295 exceeds maximum 35000");
 }
-Test(badinput, packet_length_unaligned) { bad_length(13, "packet length 13 is not a multiple of the cipher block size 8"); }
+Test(badinput, packet_length_unaligned)
+{
+	bad_length(13, "packet length 13 is not a multiple of the cipher block size 8");
+}
 
 Test(badinput, packet_length_35000_accepted)
 {
@@ -202,7 +217,7 @@ Test(badinput, packet_length_35000_accepted)
 Test(badinput, padding_longer_than_packet)
 {
 	sshrpc_transport *t = server(0, true);
-	uint8_t pkt[64], body[11] = {SSH_MSG_IGNORE};
+	uint8_t pkt[64], body[11] = { SSH_MSG_IGNORE };
 	raw_feed(t, cver, sizeof cver - 1);
 	size_t n = raw_packet_fields(pkt, sizeof pkt, 12, 200, body, sizeof body);
 	raw_feed(t, pkt, n);
@@ -214,7 +229,7 @@ Test(badinput, padding_longer_than_packet)
 Test(badinput, padding_below_4)
 {
 	sshrpc_transport *t = server(0, true);
-	uint8_t pkt[64], body[11] = {SSH_MSG_IGNORE};
+	uint8_t pkt[64], body[11] = { SSH_MSG_IGNORE };
 	raw_feed(t, cver, sizeof cver - 1);
 	size_t n = raw_packet_fields(pkt, sizeof pkt, 12, 3, body, sizeof body);
 	raw_feed(t, pkt, n);
@@ -225,7 +240,7 @@ Test(badinput, padding_below_4)
 Test(badinput, empty_payload)
 {
 	sshrpc_transport *t = server(0, true);
-	uint8_t pkt[64], body[11] = {0};
+	uint8_t pkt[64], body[11] = { 0 };
 	raw_feed(t, cver, sizeof cver - 1);
 	size_t n = raw_packet_fields(pkt, sizeof pkt, 12, 11, body, sizeof body);
 	raw_feed(t, pkt, n);
@@ -317,7 +332,7 @@ Test(badinput, unknown_message_before_kex_strict)
 	/* A strict server learns only from the KEXINIT that the first packet
 	 * should have been KEXINIT (draft-ietf-sshm-strict-kex §3.2). */
 	sshrpc_transport *t = server(0, true);
-	uint8_t pl[512], pkt[600], unk[3] = {25, 1, 2};
+	uint8_t pl[512], pkt[600], unk[3] = { 25, 1, 2 };
 	raw_feed(t, cver, sizeof cver - 1);
 	raw_feed(t, pkt, raw_packet(pkt, sizeof pkt, unk, sizeof unk));
 	size_t n = raw_kexinit(pl, sizeof pl, NULL, NULL, NULL, NULL, false);
@@ -330,7 +345,7 @@ Test(badinput, unknown_message_before_kex_strict)
 Test(badinput, unknown_message_during_strict_kex)
 {
 	sshrpc_transport *t = server(0, true);
-	uint8_t pl[512], pkt[600], unk[3] = {25, 1, 2};
+	uint8_t pl[512], pkt[600], unk[3] = { 25, 1, 2 };
 	raw_feed(t, cver, sizeof cver - 1);
 	size_t n = raw_kexinit(pl, sizeof pl, NULL, NULL, NULL, NULL, false);
 	raw_feed(t, pkt, raw_packet(pkt, sizeof pkt, pl, n));
@@ -351,7 +366,7 @@ Test(badinput, unknown_message_before_kex_not_strict)
 {
 	/* Without strict kex, RFC 4253 §11.4: UNIMPLEMENTED, and the kex goes on. */
 	sshrpc_transport *t = server(0, false);
-	uint8_t pkt[64], unk[3] = {25, 1, 2};
+	uint8_t pkt[64], unk[3] = { 25, 1, 2 };
 	raw_feed(t, cver, sizeof cver - 1);
 	raw_feed(t, pkt, raw_packet(pkt, sizeof pkt, unk, sizeof unk));
 	cr_assert_eq(raw_recv_all(t), SSHRPC_E_AGAIN);
@@ -364,7 +379,7 @@ Test(badinput, unknown_message_before_kex_not_strict)
 Test(badinput, ignore_during_strict_kex)
 {
 	sshrpc_transport *t = server(0, true);
-	uint8_t pl[512], pkt[600], ign[5] = {SSH_MSG_IGNORE, 0, 0, 0, 0};
+	uint8_t pl[512], pkt[600], ign[5] = { SSH_MSG_IGNORE, 0, 0, 0, 0 };
 	raw_feed(t, cver, sizeof cver - 1);
 	size_t n = raw_kexinit(pl, sizeof pl, NULL, NULL, NULL, NULL, false);
 	raw_feed(t, pkt, raw_packet(pkt, sizeof pkt, pl, n));
@@ -378,7 +393,7 @@ Test(badinput, ignore_during_kex_not_strict)
 {
 	/* The same peer without the strict marker: IGNORE is fine (§7.1). */
 	sshrpc_transport *t = server(0, true);
-	uint8_t pl[512], pkt[600], ign[5] = {SSH_MSG_IGNORE, 0, 0, 0, 0};
+	uint8_t pl[512], pkt[600], ign[5] = { SSH_MSG_IGNORE, 0, 0, 0, 0 };
 	raw_feed(t, cver, sizeof cver - 1);
 	size_t n = raw_kexinit(pl, sizeof pl, "curve25519-sha256", NULL, NULL, NULL, false);
 	raw_feed(t, pkt, raw_packet(pkt, sizeof pkt, pl, n));
@@ -390,7 +405,7 @@ Test(badinput, ignore_during_kex_not_strict)
 Test(badinput, upper_message_before_kex)
 {
 	sshrpc_transport *t = server(0, false);
-	uint8_t pkt[64], m[5] = {SSH_MSG_USERAUTH_REQUEST, 0, 0, 0, 0};
+	uint8_t pkt[64], m[5] = { SSH_MSG_USERAUTH_REQUEST, 0, 0, 0, 0 };
 	raw_feed(t, cver, sizeof cver - 1);
 	raw_feed(t, pkt, raw_packet(pkt, sizeof pkt, m, sizeof m));
 	expect_fail(t, raw_recv_all(t), SSH_DISCONNECT_PROTOCOL_ERROR,
@@ -401,7 +416,7 @@ Test(badinput, upper_message_before_kex)
 Test(badinput, kex_message_before_kexinit)
 {
 	sshrpc_transport *t = server(0, false);
-	uint8_t pkt[64], m[5] = {30, 0, 0, 0, 0};
+	uint8_t pkt[64], m[5] = { 30, 0, 0, 0, 0 };
 	raw_feed(t, cver, sizeof cver - 1);
 	raw_feed(t, pkt, raw_packet(pkt, sizeof pkt, m, sizeof m));
 	expect_fail(t, raw_recv_all(t), SSH_DISCONNECT_PROTOCOL_ERROR, "message 30 (KEX_INIT) outside a key exchange");
@@ -411,7 +426,7 @@ Test(badinput, kex_message_before_kexinit)
 Test(badinput, kex_init_malformed)
 {
 	sshrpc_transport *t = server(0, true);
-	uint8_t pl[512], pkt[600], m[6] = {30, 0, 0, 0, 9, 1};
+	uint8_t pl[512], pkt[600], m[6] = { 30, 0, 0, 0, 9, 1 };
 	raw_feed(t, cver, sizeof cver - 1);
 	size_t n = raw_kexinit(pl, sizeof pl, NULL, NULL, NULL, NULL, false);
 	raw_feed(t, pkt, raw_packet(pkt, sizeof pkt, pl, n));
@@ -424,7 +439,7 @@ Test(badinput, kex_init_bad_point)
 {
 	/* An all-zero X25519 value gives an all-zero secret (RFC 7748 §6.1). */
 	sshrpc_transport *t = server(0, true);
-	uint8_t pl[512], pkt[600], m[37] = {30, 0, 0, 0, 32};
+	uint8_t pl[512], pkt[600], m[37] = { 30, 0, 0, 0, 32 };
 	raw_feed(t, cver, sizeof cver - 1);
 	size_t n = raw_kexinit(pl, sizeof pl, NULL, NULL, NULL, NULL, false);
 	raw_feed(t, pkt, raw_packet(pkt, sizeof pkt, pl, n));
@@ -444,15 +459,15 @@ static void find_type(void *ud, const uint8_t *p, size_t n)
 
 static void guess(bool right)
 {
-	sshrpc_transport_config c = {0};
+	sshrpc_transport_config c = { 0 };
 	c.role = SSHRPC_ROLE_SERVER;
 	c.host_keys = hk.keys;
 	c.n_host_keys = hk.n;
 	c.kex_algs = "curve25519-sha256";
 	sshrpc_transport *t = NULL;
 	cr_assert_eq(sshrpc_transport_new(&c, &t, NULL), SSHRPC_OK);
-	uint8_t pl[512], pkt[600], bogus[5] = {30, 0, 0, 0, 1};
-	uint8_t init[37] = {30, 0, 0, 0, 32};
+	uint8_t pl[512], pkt[600], bogus[5] = { 30, 0, 0, 0, 1 };
+	uint8_t init[37] = { 30, 0, 0, 0, 32 };
 	raw_feed(t, cver, sizeof cver - 1);
 	/* client prefers nistp256, server has only curve25519: a wrong guess */
 	size_t n = raw_kexinit(pl, sizeof pl,
@@ -472,8 +487,14 @@ static void guess(bool right)
 	sshrpc_transport_free(t);
 }
 
-Test(badinput, first_kex_packet_follows_wrong_guess) { guess(false); }
-Test(badinput, first_kex_packet_follows_right_guess) { guess(true); }
+Test(badinput, first_kex_packet_follows_wrong_guess)
+{
+	guess(false);
+}
+Test(badinput, first_kex_packet_follows_right_guess)
+{
+	guess(true);
+}
 
 /* ---- after the kex ------------------------------------------------------------------ */
 
@@ -492,7 +513,7 @@ static void bad_mac(const char *cipher, const char *mac, bool corrupt_length)
 	p.cc.macs = p.sc.macs = mac;
 	p.sc.max_packet = 35000;
 	established(&p);
-	uint8_t body[100] = {0};
+	uint8_t body[100] = { 0 };
 	cr_assert_eq(test_send(p.c, SSH_MSG_SERVICE_REQUEST, body, sizeof body), SSHRPC_OK);
 	size_t len;
 	uint8_t *o = (uint8_t *)sshrpc_transport_output(p.c, &len);
@@ -503,7 +524,8 @@ static void bad_mac(const char *cipher, const char *mac, bool corrupt_length)
 		o[len - 30] ^= 1;
 	test_move(p.c, p.s);
 	int rc = raw_recv_all(p.s);
-	bool block_mode = strstr(cipher, "gcm") == NULL && strstr(cipher, "chacha") == NULL && strstr(mac, "etm") == NULL;
+	bool block_mode =
+		strstr(cipher, "gcm") == NULL && strstr(cipher, "chacha") == NULL && strstr(mac, "etm") == NULL;
 	if (block_mode) {
 		/* CTR/CBC with MAC-then-encrypt: the same answer for a bad length
 		 * and a bad MAC, after swallowing up to a maximal packet. */
@@ -539,16 +561,46 @@ static void bad_mac(const char *cipher, const char *mac, bool corrupt_length)
 	test_pair_free(&p);
 }
 
-Test(badinput, bad_mac_etm) { bad_mac("aes128-ctr", "hmac-sha2-256-etm@openssh.com", false); }
-Test(badinput, bad_mac_gcm) { bad_mac("aes256-gcm@openssh.com", "hmac-sha2-256", false); }
-Test(badinput, bad_mac_chacha) { bad_mac("chacha20-poly1305@openssh.com", "hmac-sha2-256", false); }
-Test(badinput, bad_mac_ctr) { bad_mac("aes128-ctr", "hmac-sha2-256", false); }
-Test(badinput, bad_mac_cbc) { bad_mac("aes128-cbc", "hmac-sha2-256", false); }
-Test(badinput, bad_length_cbc) { bad_mac("aes128-cbc", "hmac-sha2-256", true); }
-Test(badinput, bad_length_ctr) { bad_mac("aes256-ctr", "hmac-sha2-512", true); }
-Test(badinput, bad_length_etm) { bad_mac("aes128-cbc", "hmac-sha2-256-etm@openssh.com", true); }
-Test(badinput, bad_length_gcm) { bad_mac("aes128-gcm@openssh.com", "hmac-sha2-256", true); }
-Test(badinput, bad_length_chacha) { bad_mac("chacha20-poly1305@openssh.com", "hmac-sha2-256", true); }
+Test(badinput, bad_mac_etm)
+{
+	bad_mac("aes128-ctr", "hmac-sha2-256-etm@openssh.com", false);
+}
+Test(badinput, bad_mac_gcm)
+{
+	bad_mac("aes256-gcm@openssh.com", "hmac-sha2-256", false);
+}
+Test(badinput, bad_mac_chacha)
+{
+	bad_mac("chacha20-poly1305@openssh.com", "hmac-sha2-256", false);
+}
+Test(badinput, bad_mac_ctr)
+{
+	bad_mac("aes128-ctr", "hmac-sha2-256", false);
+}
+Test(badinput, bad_mac_cbc)
+{
+	bad_mac("aes128-cbc", "hmac-sha2-256", false);
+}
+Test(badinput, bad_length_cbc)
+{
+	bad_mac("aes128-cbc", "hmac-sha2-256", true);
+}
+Test(badinput, bad_length_ctr)
+{
+	bad_mac("aes256-ctr", "hmac-sha2-512", true);
+}
+Test(badinput, bad_length_etm)
+{
+	bad_mac("aes128-cbc", "hmac-sha2-256-etm@openssh.com", true);
+}
+Test(badinput, bad_length_gcm)
+{
+	bad_mac("aes128-gcm@openssh.com", "hmac-sha2-256", true);
+}
+Test(badinput, bad_length_chacha)
+{
+	bad_mac("chacha20-poly1305@openssh.com", "hmac-sha2-256", true);
+}
 
 Test(badinput, unknown_message_after_kex)
 {
@@ -606,8 +658,8 @@ Test(badinput, kex_message_outside_kex)
 	established(&p);
 	cr_assert_eq(test_send(p.c, 31, "\0\0\0\0", 4), SSHRPC_OK);
 	test_move(p.c, p.s);
-	expect_fail(p.s, raw_recv_all(p.s), SSH_DISCONNECT_PROTOCOL_ERROR,
-		"message 31 (KEX_REPLY) outside a key exchange");
+	expect_fail(
+		p.s, raw_recv_all(p.s), SSH_DISCONNECT_PROTOCOL_ERROR, "message 31 (KEX_REPLY) outside a key exchange");
 	test_pair_free(&p);
 }
 
@@ -708,7 +760,7 @@ Test(badinput, seqnr_wraps)
 Test(badinput, host_key_of_wrong_type)
 {
 	/* a regression found by the fuzzer (use after free in the message) */
-	sshrpc_transport_config c = {0};
+	sshrpc_transport_config c = { 0 };
 	c.hostkey_check = sshrpc_transport_hostkey_accept_any;
 	c.hostkey_algs = "ssh-ed25519";
 	sshrpc_transport *t = NULL;
@@ -726,7 +778,7 @@ Test(badinput, host_key_of_wrong_type)
 	cr_assert_eq(sshrpc_buf_string_begin(&b, &mark), SSHRPC_OK);
 	cr_assert_eq(sshrpc_key_to_blob(k, &b), SSHRPC_OK);
 	sshrpc_buf_string_end(&b, mark);
-	uint8_t q[32] = {9};
+	uint8_t q[32] = { 9 };
 	cr_assert_eq(sshrpc_buf_put_string(&b, q, sizeof q), SSHRPC_OK);
 	cr_assert_eq(sshrpc_buf_put_string(&b, "sig", 3), SSHRPC_OK);
 	raw_feed(t, pkt, raw_packet(pkt, sizeof pkt, sshrpc_buf_ptr(&b), b.len));

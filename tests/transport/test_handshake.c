@@ -35,8 +35,8 @@ static void one(const char *kex, const char *hostkey, const char *cipher, const 
 	rc = test_pair_run(&p, NULL, NULL);
 	cr_assert_eq(rc, 0, "%s/%s/%s/%s: %d client '%s' server '%s'", kex, hostkey, cipher, mac, rc,
 		sshrpc_transport_error(p.c)->msg, sshrpc_transport_error(p.s)->msg);
-	cr_assert_eq(sshrpc_transport_get_state(p.c), SSHRPC_TRANSPORT_ESTABLISHED, "%s/%s/%s/%s", kex, hostkey,
-		cipher, mac);
+	cr_assert_eq(sshrpc_transport_get_state(p.c), SSHRPC_TRANSPORT_ESTABLISHED, "%s/%s/%s/%s", kex, hostkey, cipher,
+		mac);
 	cr_assert_eq(sshrpc_transport_get_state(p.s), SSHRPC_TRANSPORT_ESTABLISHED);
 	const sshrpc_transport_algs *a = sshrpc_transport_get_algs(p.c);
 	cr_assert_str_eq(a->kex, kex);
@@ -51,7 +51,7 @@ static void one(const char *kex, const char *hostkey, const char *cipher, const 
 	cr_assert_not_null(sshrpc_transport_server_sig_algs(p.c));
 
 	/* a message each way after the kex */
-	static const uint8_t req[] = {0, 0, 0, 12, 's', 's', 'h', '-', 'u', 's', 'e', 'r', 'a', 'u', 't', 'h'};
+	static const uint8_t req[] = { 0, 0, 0, 12, 's', 's', 'h', '-', 'u', 's', 'e', 'r', 'a', 'u', 't', 'h' };
 	cr_assert_eq(test_send(p.c, SSH_MSG_SERVICE_REQUEST, req, sizeof req), SSHRPC_OK);
 	test_move(p.c, p.s);
 	sshrpc_msg_io io = sshrpc_transport_io(p.s);
@@ -69,8 +69,8 @@ static void one(const char *kex, const char *hostkey, const char *cipher, const 
 	test_pair_free(&p);
 }
 
-static const char *const hostkeys[] = {"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
-	"ecdsa-sha2-nistp521", "rsa-sha2-256", "rsa-sha2-512", "ssh-rsa"};
+static const char *const hostkeys[] = { "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+	"ecdsa-sha2-nistp521", "rsa-sha2-256", "rsa-sha2-512", "ssh-rsa" };
 
 /* Every cipher with every MAC (AEAD ciphers once: they take no MAC). */
 static void all_ciphers_macs(const char *kex, const char *hostkey)
@@ -116,15 +116,51 @@ Test(handshake, defaults)
 	test_pair_free(&p);
 }
 
-Test(handshake, curve25519_sha256) { full("curve25519-sha256"); }
-Test(handshake, curve25519_sha256_libssh) { full("curve25519-sha256@libssh.org"); }
-Test(handshake, ecdh_nistp256) { full("ecdh-sha2-nistp256"); }
-Test(handshake, ecdh_nistp384) { full("ecdh-sha2-nistp384"); }
-Test(handshake, ecdh_nistp521) { full("ecdh-sha2-nistp521"); }
-Test(handshake, dh_group14_sha256) { full("diffie-hellman-group14-sha256"); }
-Test(handshake, dh_group14_sha1) { full("diffie-hellman-group14-sha1"); }
-Test(handshake, dh_group1_sha1) { full("diffie-hellman-group1-sha1"); }
-Test(handshake, dh_group16_sha512) { full("diffie-hellman-group16-sha512"); }
-Test(handshake, dh_group18_sha512) { full("diffie-hellman-group18-sha512"); }
-Test(handshake, dh_gex_sha256) { full("diffie-hellman-group-exchange-sha256"); }
-Test(handshake, dh_gex_sha1) { full("diffie-hellman-group-exchange-sha1"); }
+Test(handshake, curve25519_sha256)
+{
+	full("curve25519-sha256");
+}
+Test(handshake, curve25519_sha256_libssh)
+{
+	full("curve25519-sha256@libssh.org");
+}
+Test(handshake, ecdh_nistp256)
+{
+	full("ecdh-sha2-nistp256");
+}
+Test(handshake, ecdh_nistp384)
+{
+	full("ecdh-sha2-nistp384");
+}
+Test(handshake, ecdh_nistp521)
+{
+	full("ecdh-sha2-nistp521");
+}
+Test(handshake, dh_group14_sha256)
+{
+	full("diffie-hellman-group14-sha256");
+}
+Test(handshake, dh_group14_sha1)
+{
+	full("diffie-hellman-group14-sha1");
+}
+Test(handshake, dh_group1_sha1)
+{
+	full("diffie-hellman-group1-sha1");
+}
+Test(handshake, dh_group16_sha512)
+{
+	full("diffie-hellman-group16-sha512");
+}
+Test(handshake, dh_group18_sha512)
+{
+	full("diffie-hellman-group18-sha512");
+}
+Test(handshake, dh_gex_sha256)
+{
+	full("diffie-hellman-group-exchange-sha256");
+}
+Test(handshake, dh_gex_sha1)
+{
+	full("diffie-hellman-group-exchange-sha1");
+}

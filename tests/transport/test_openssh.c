@@ -86,7 +86,7 @@ static int run(session *s, int timeout_ms)
 			return sshrpc_transport_error(s->t)->code;
 		if (now_ms() > end)
 			return SSHRPC_E_TIMEOUT;
-		struct pollfd pf = {s->fd, POLLIN, 0};
+		struct pollfd pf = { s->fd, POLLIN, 0 };
 		if (!s->eof && poll(&pf, 1, 20) > 0) {
 			size_t room;
 			uint8_t *dst = sshrpc_transport_input_buffer(s->t, &room);
@@ -224,8 +224,8 @@ static int client_msg(session *s, const uint8_t *m, size_t n)
 
 static void client_session(sshrpc_transport_config *c, size_t push, uint32_t want_kex, bool auth)
 {
-	session s = {0};
-	sshrpc_err err = {0};
+	session s = { 0 };
+	sshrpc_err err = { 0 };
 	c->role = SSHRPC_ROLE_CLIENT;
 	c->hostkey_check = sshrpc_transport_hostkey_accept_any;
 	c->now_ms = now_ms();
@@ -272,14 +272,16 @@ static void client_session(sshrpc_transport_config *c, size_t push, uint32_t wan
 static const char *const sshd_extra[] = {
 	"KexAlgorithms +diffie-hellman-group1-sha1,diffie-hellman-group14-sha1,diffie-hellman-group-exchange-sha1",
 	"Ciphers +aes128-cbc,aes192-cbc,aes256-cbc", "MACs +hmac-sha1,hmac-sha1-etm@openssh.com",
-	"HostKeyAlgorithms +ssh-rsa", "RekeyLimit 1M", NULL};
+	"HostKeyAlgorithms +ssh-rsa", "RekeyLimit 1M", NULL
+};
 
 static void base64(const uint8_t *p, size_t n, char *out)
 {
 	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t o = 0;
 	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+		uint32_t v =
+			(uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
 		out[o++] = tab[v >> 18 & 63];
 		out[o++] = tab[v >> 12 & 63];
 		out[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
@@ -325,7 +327,7 @@ static void each(sshrpc_alg_kind kind, void (*one)(sshrpc_alg_kind, const char *
 
 static void client_one(sshrpc_alg_kind kind, const char *alg)
 {
-	sshrpc_transport_config c = {0};
+	sshrpc_transport_config c = { 0 };
 	switch (kind) {
 	case SSHRPC_ALG_KEX:
 		c.kex_algs = alg;
@@ -347,22 +349,34 @@ static void client_one(sshrpc_alg_kind kind, const char *alg)
 
 TestSuite(openssh_client, .init = start_sshd, .fini = stop_sshd, .timeout = 120);
 
-Test(openssh_client, kex) { each(SSHRPC_ALG_KEX, client_one); }
-Test(openssh_client, hostkey) { each(SSHRPC_ALG_HOSTKEY, client_one); }
-Test(openssh_client, cipher) { each(SSHRPC_ALG_CIPHER, client_one); }
-Test(openssh_client, mac) { each(SSHRPC_ALG_MAC, client_one); }
+Test(openssh_client, kex)
+{
+	each(SSHRPC_ALG_KEX, client_one);
+}
+Test(openssh_client, hostkey)
+{
+	each(SSHRPC_ALG_HOSTKEY, client_one);
+}
+Test(openssh_client, cipher)
+{
+	each(SSHRPC_ALG_CIPHER, client_one);
+}
+Test(openssh_client, mac)
+{
+	each(SSHRPC_ALG_MAC, client_one);
+}
 
 Test(openssh_client, rekey_by_sshd)
 {
 	/* sshd has RekeyLimit 1M: our 3 MiB of IGNORE make it start a kex */
-	sshrpc_transport_config c = {0};
+	sshrpc_transport_config c = { 0 };
 	c.rekey_bytes = SSHRPC_REKEY_NEVER;
 	client_session(&c, 3u << 20, 2, true);
 }
 
 Test(openssh_client, rekey_by_us)
 {
-	sshrpc_transport_config c = {0};
+	sshrpc_transport_config c = { 0 };
 	c.rekey_bytes = 512 * 1024;
 	client_session(&c, 3u << 20, 3, true);
 }
@@ -420,7 +434,8 @@ static void server_step(session *s)
 		return;
 	push_ignore(s);
 	if (s->ignore_to_push == 0 && sshrpc_transport_get_stats(s->t)->kex_count >= s->want_kex && !s->done) {
-		cr_assert_eq(sshrpc_transport_disconnect(s->t, SSH_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE, "test done"),
+		cr_assert_eq(
+			sshrpc_transport_disconnect(s->t, SSH_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE, "test done"),
 			SSHRPC_OK);
 		s->done = true;
 	}
@@ -428,12 +443,12 @@ static void server_step(session *s)
 
 /* Runs ssh with the given options against a fresh server engine; returns
  * ssh's output (free it). */
-static char *server_session(sshrpc_transport_config *c, const char *const *opts, size_t push, uint32_t want_kex,
-	bool auth)
+static char *server_session(
+	sshrpc_transport_config *c, const char *const *opts, size_t push, uint32_t want_kex, bool auth)
 {
 	static char every[4][1024];
-	session s = {0};
-	sshrpc_err err = {0};
+	session s = { 0 };
+	sshrpc_err err = { 0 };
 	c->role = SSHRPC_ROLE_SERVER;
 	c->host_keys = hk.keys;
 	c->n_host_keys = hk.n;
@@ -449,8 +464,8 @@ static char *server_session(sshrpc_transport_config *c, const char *const *opts,
 	cr_assert_geq(lfd, 0);
 	const char *argv[64];
 	char portbuf[16];
-	static const char *const cmd[] = {"true", NULL};
-	const char *extra[24] = {"-vvv"};
+	static const char *const cmd[] = { "true", NULL };
+	const char *extra[24] = { "-vvv" };
 	size_t ne = 1;
 	for (size_t i = 0; opts[i] != NULL && ne + 1 < 24; i++)
 		extra[ne++] = opts[i];
@@ -486,7 +501,7 @@ static char *server_session(sshrpc_transport_config *c, const char *const *opts,
 static void server_one(sshrpc_alg_kind kind, const char *alg)
 {
 	char opt[256], expect[300];
-	const char *opts[5] = {NULL};
+	const char *opts[5] = { NULL };
 	switch (kind) {
 	case SSHRPC_ALG_KEX:
 		snprintf(opt, sizeof opt, "KexAlgorithms=%s", alg);
@@ -504,18 +519,20 @@ static void server_one(sshrpc_alg_kind kind, const char *alg)
 		opts[0] = "-c";
 		opts[1] = alg;
 		snprintf(expect, sizeof expect, "kex: server->client cipher: %s MAC: %s compression: none", alg,
-			strstr(alg, "gcm") != NULL || strstr(alg, "chacha") != NULL ? "<implicit>" : "hmac-sha2-256-etm@openssh.com");
+			strstr(alg, "gcm") != NULL || strstr(alg, "chacha") != NULL ? "<implicit>"
+										    : "hmac-sha2-256-etm@openssh.com");
 		break;
 	case SSHRPC_ALG_MAC:
 		opts[0] = "-c";
 		opts[1] = "aes128-ctr";
 		opts[2] = "-m";
 		opts[3] = alg;
-		snprintf(expect, sizeof expect, "kex: server->client cipher: aes128-ctr MAC: %s compression: none", alg);
+		snprintf(
+			expect, sizeof expect, "kex: server->client cipher: aes128-ctr MAC: %s compression: none", alg);
 		break;
 	}
 	cr_log_info("ssh vs our server: %s", alg);
-	sshrpc_transport_config c = {0};
+	sshrpc_transport_config c = { 0 };
 	char *out = server_session(&c, opts, 0, 1, false);
 	cr_assert(has_line(out, expect), "'%s' not in ssh's output:\n%s", expect, out);
 	free(out);
@@ -523,15 +540,27 @@ static void server_one(sshrpc_alg_kind kind, const char *alg)
 
 TestSuite(openssh_server, .init = make_keys, .fini = free_keys, .timeout = 120);
 
-Test(openssh_server, kex) { each(SSHRPC_ALG_KEX, server_one); }
-Test(openssh_server, hostkey) { each(SSHRPC_ALG_HOSTKEY, server_one); }
-Test(openssh_server, cipher) { each(SSHRPC_ALG_CIPHER, server_one); }
-Test(openssh_server, mac) { each(SSHRPC_ALG_MAC, server_one); }
+Test(openssh_server, kex)
+{
+	each(SSHRPC_ALG_KEX, server_one);
+}
+Test(openssh_server, hostkey)
+{
+	each(SSHRPC_ALG_HOSTKEY, server_one);
+}
+Test(openssh_server, cipher)
+{
+	each(SSHRPC_ALG_CIPHER, server_one);
+}
+Test(openssh_server, mac)
+{
+	each(SSHRPC_ALG_MAC, server_one);
+}
 
 Test(openssh_server, rekey_by_ssh)
 {
-	static const char *const opts[] = {"-o", "RekeyLimit=1M", NULL};
-	sshrpc_transport_config c = {0};
+	static const char *const opts[] = { "-o", "RekeyLimit=1M", NULL };
+	sshrpc_transport_config c = { 0 };
 	c.rekey_bytes = SSHRPC_REKEY_NEVER;
 	char *out = server_session(&c, opts, 3u << 20, 2, true);
 	free(out);
@@ -539,8 +568,8 @@ Test(openssh_server, rekey_by_ssh)
 
 Test(openssh_server, rekey_by_us)
 {
-	static const char *const opts[] = {NULL};
-	sshrpc_transport_config c = {0};
+	static const char *const opts[] = { NULL };
+	sshrpc_transport_config c = { 0 };
 	c.rekey_bytes = 512 * 1024;
 	char *out = server_session(&c, opts, 3u << 20, 3, true);
 	cr_assert_not_null(strstr(out, "SSH2_MSG_KEXINIT received"));

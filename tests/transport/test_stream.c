@@ -77,14 +77,14 @@ static int send_one(sshrpc_transport *t, uint32_t i)
 static void stream(const char *cipher, const char *mac, uint32_t count, uint64_t rekey_bytes)
 {
 	test_pair p;
-	stream_state st = {{0, 0}, 0};
+	stream_state st = { { 0, 0 }, 0 };
 	test_pair_config(&p, &hk);
 	p.cc.ciphers = p.sc.ciphers = cipher;
 	p.cc.macs = p.sc.macs = mac;
 	p.cc.rekey_bytes = rekey_bytes;
 	p.sc.rekey_bytes = rekey_bytes + rekey_bytes / 3;
 	cr_assert_eq(test_pair_start(&p), SSHRPC_OK);
-	uint32_t sent[2] = {0, 0};
+	uint32_t sent[2] = { 0, 0 };
 	while (sent[0] < count || sent[1] < count) {
 		for (int side = 0; side < 2; side++) {
 			sshrpc_transport *t = side == 0 ? p.c : p.s;
@@ -119,15 +119,27 @@ static void stream(const char *cipher, const char *mac, uint32_t count, uint64_t
 	test_pair_free(&p);
 }
 
-Test(stream, rekey_chacha) { stream("chacha20-poly1305@openssh.com", "hmac-sha2-256", 2000, 300 * 1024); }
-Test(stream, rekey_gcm) { stream("aes128-gcm@openssh.com", "hmac-sha2-256", 2000, 200 * 1024); }
-Test(stream, rekey_ctr_etm) { stream("aes256-ctr", "hmac-sha2-512-etm@openssh.com", 2000, 400 * 1024); }
-Test(stream, rekey_cbc_hmac) { stream("aes192-cbc", "hmac-sha1", 1000, 256 * 1024); }
+Test(stream, rekey_chacha)
+{
+	stream("chacha20-poly1305@openssh.com", "hmac-sha2-256", 2000, 300 * 1024);
+}
+Test(stream, rekey_gcm)
+{
+	stream("aes128-gcm@openssh.com", "hmac-sha2-256", 2000, 200 * 1024);
+}
+Test(stream, rekey_ctr_etm)
+{
+	stream("aes256-ctr", "hmac-sha2-512-etm@openssh.com", 2000, 400 * 1024);
+}
+Test(stream, rekey_cbc_hmac)
+{
+	stream("aes192-cbc", "hmac-sha1", 1000, 256 * 1024);
+}
 
 Test(stream, queued_during_rekey)
 {
 	test_pair p;
-	stream_state st = {{0, 0}, 0};
+	stream_state st = { { 0, 0 }, 0 };
 	test_pair_config(&p, &hk);
 	cr_assert_eq(test_pair_start(&p), SSHRPC_OK);
 	cr_assert_eq(test_pair_run(&p, on_msg, &st), 0);
@@ -160,7 +172,7 @@ Test(stream, queued_during_rekey)
 Test(stream, rekey_by_server_and_both_at_once)
 {
 	test_pair p;
-	stream_state st = {{0, 0}, 0};
+	stream_state st = { { 0, 0 }, 0 };
 	test_pair_config(&p, &hk);
 	cr_assert_eq(test_pair_start(&p), SSHRPC_OK);
 	cr_assert_eq(test_pair_run(&p, on_msg, &st), 0);
@@ -220,7 +232,7 @@ Test(stream, pending_limit)
 		i++;
 	cr_assert_eq(rc, SSHRPC_E_WOULDBLOCK);
 	cr_assert_gt(i, 3);
-	stream_state st = {{0, 0}, 0};
+	stream_state st = { { 0, 0 }, 0 };
 	cr_assert_eq(test_pair_run(&p, on_msg, &st), 0);
 	cr_assert_eq(st.next[1], i);
 	cr_assert_eq(st.bad, 0);
@@ -285,8 +297,8 @@ Test(stream, client_ext_info)
 	cr_assert_eq(test_pair_start(&p), SSHRPC_OK);
 	cr_assert_eq(test_pair_run(&p, NULL, NULL), 0);
 	cr_assert_str_eq(sshrpc_transport_server_sig_algs(p.c), "ssh-ed25519");
-	static const uint8_t ext[] = {0, 0, 0, 1, 0, 0, 0, 15, 's', 'e', 'r', 'v', 'e', 'r', '-', 's', 'i', 'g', '-', 'a',
-		'l', 'g', 's', 0, 0, 0, 12, 'r', 's', 'a', '-', 's', 'h', 'a', '2', '-', '2', '5', '6'};
+	static const uint8_t ext[] = { 0, 0, 0, 1, 0, 0, 0, 15, 's', 'e', 'r', 'v', 'e', 'r', '-', 's', 'i', 'g', '-',
+		'a', 'l', 'g', 's', 0, 0, 0, 12, 'r', 's', 'a', '-', 's', 'h', 'a', '2', '-', '2', '5', '6' };
 	cr_assert_eq(test_send(p.s, SSH_MSG_EXT_INFO, ext, sizeof ext), SSHRPC_OK);
 	cr_assert_eq(test_pair_run(&p, NULL, NULL), 0);
 	cr_assert_str_eq(sshrpc_transport_server_sig_algs(p.c), "rsa-sha2-256");
