@@ -13,6 +13,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -33,12 +36,21 @@ int sshrpc_test_spawn(sshrpc_test_proc *p, const char *const *argv, const char *
 	int ofd = mkstemp(p->out_path);
 	if (ofd < 0)
 		return -1;
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(ofd);
 		return -1;
 	}
 	if (pid == 0) {
+#ifdef __linux__
+		/* a test that dies (crash, timeout) takes its sshd and ssh with it */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+#else
+		(void)parent;
+#endif
 		int in = open("/dev/null", O_RDONLY);
 		if (in >= 0)
 			dup2(in, 0);
