@@ -144,9 +144,15 @@ struct sshrpc_transport {
 	bool have_peer_version;
 	uint32_t max_packet;
 
+	/* Random bytes for packet padding, drawn 512 at a time: one call to
+	 * the RNG per packet costs a system call (getpid) in libcrypto. */
+	uint8_t pad_pool[512];
+	size_t pad_left;
+
 	/* input: [in_start, in_end) holds unprocessed bytes */
 	uint8_t *in;
 	size_t in_cap, in_max, in_start, in_end;
+	size_t in_hwm; /* highest offset ever filled: all that free must wipe */
 	bool in_eof;
 	size_t rx_release; /* bytes of the packet recv returned last */
 	bool rx_len_known;

@@ -142,8 +142,16 @@ int sshrpc_tr_send_end(sshrpc_transport *t, size_t mark)
 	sshrpc_store_be32(pkt, plen);
 	pkt[4] = (uint8_t)pad;
 	uint8_t type = pkt[5];
-	/* RFC 4253 §6: random padding. */
-	rc = sshrpc_random(pkt + 5 + payload, pad);
+	/* RFC 4253 §6: random padding, each pool byte used once. */
+	if (t->pad_left < pad) {
+		rc = sshrpc_random(t->pad_pool, sizeof t->pad_pool);
+		t->pad_left = rc == SSHRPC_OK ? sizeof t->pad_pool : 0;
+	}
+	if (t->pad_left >= pad) {
+		memcpy(pkt + 5 + payload, t->pad_pool + sizeof t->pad_pool - t->pad_left, pad);
+		t->pad_left -= pad;
+		rc = SSHRPC_OK;
+	}
 	if (rc == SSHRPC_OK)
 		rc = sshrpc_tr_seal(c, pkt, total);
 	if (rc != SSHRPC_OK) {

@@ -366,8 +366,12 @@ void sshrpc_transport_free(sshrpc_transport *t)
 	sshrpc_buf_free(&t->kex.gex_p);
 	sshrpc_tr_crypt_free(&t->tx);
 	sshrpc_tr_crypt_free(&t->rx);
-	if (t->in != NULL)
-		sshrpc_free_secret(a, t->in, t->in_cap);
+	if (t->in != NULL) {
+		/* Wipe what was ever written, not the whole 256 KiB: pages never
+		 * touched need no faulting in just to be zeroed. */
+		sshrpc_wipe(t->in, t->in_hwm);
+		sshrpc_free(a, t->in, t->in_cap);
+	}
 	sshrpc_buf_free(&t->out);
 	sshrpc_buf_free(&t->pending);
 	free_str(a, t->kex_list);
@@ -397,6 +401,8 @@ int sshrpc_transport_input_commit(sshrpc_transport *t, size_t n)
 	if (n > t->in_cap - t->in_end)
 		return SSHRPC_E_INVALID;
 	t->in_end += n;
+	if (t->in_end > t->in_hwm)
+		t->in_hwm = t->in_end;
 	t->stats.bytes_in += n;
 	return SSHRPC_OK;
 }
@@ -415,6 +421,8 @@ int sshrpc_transport_feed(sshrpc_transport *t, const uint8_t *p, size_t n, size_
 	size_t k = n < room ? n : room;
 	memcpy(dst, p, k);
 	t->in_end += k;
+	if (t->in_end > t->in_hwm)
+		t->in_hwm = t->in_end;
 	t->stats.bytes_in += k;
 	*taken = k;
 	return SSHRPC_OK;
