@@ -135,6 +135,52 @@ out=$("$bin/sshrpc" -p "$PORT_d" -i "$work/id_limited" -o UserKnownHostsFile=/de
 check_eq "rpc-allow limits a key" '{ok,pong}
 {error,{denied,{sys,echo,1}}}' "$out"
 
+# --- --trace, ssh-agent, SIGHUP, SIGTERM -------------------------------------------------
+"$bin/sshrpc" -p "$PORT_a" -i "$work/id" -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no \
+	--trace "$work/trace.jsonl" 127.0.0.1 'sys:ping()' >/dev/null 2>&1
+if grep -q '"ev":"kex"' "$work/trace.jsonl" && grep -q '"ev":"pkt"' "$work/trace.jsonl" &&
+	! grep -qv '^{.*}$' "$work/trace.jsonl"; then
+	ok "--trace writes JSON lines for packets and kex steps ($(wc -l <"$work/trace.jsonl") lines)"
+else
+	bad "--trace writes JSON lines for packets and kex steps" "$(head -3 "$work/trace.jsonl" 2>&1)"
+fi
+
+eval "$(ssh-agent -s)" >/dev/null
+ssh-add -q "$work/id" 2>/dev/null
+out=$(HOME="$work/nohome" "$bin/sshrpc" -p "$PORT_a" -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no \
+	127.0.0.1 'sys:ping()' 2>&1)
+check_eq "sshrpc authenticates with an ssh-agent key and no identity file" '{ok,pong}' "$out"
+ssh-agent -k >/dev/null 2>&1
+
+# SIGHUP re-reads authorized_keys: a key added afterwards is accepted.
+ssh-keygen -q -t ed25519 -N '' -f "$work/id_late"
+start_server e
+out=$("$bin/sshrpc" -p "$PORT_e" -i "$work/id_late" -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no \
+	-o IdentitiesOnly=yes 127.0.0.1 'sys:ping()' 2>&1)
+check_eq "a key not yet in authorized_keys is refused" 'sshrpc: Permission denied (publickey)' "$out"
+cat "$work/id_late.pub" >>"$work/authorized_keys"
+kill -HUP "${pids[-1]}"
+sleep 0.3
+out=$("$bin/sshrpc" -p "$PORT_e" -i "$work/id_late" -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no \
+	-o IdentitiesOnly=yes 127.0.0.1 'sys:ping()' 2>&1)
+check_eq "after SIGHUP the new key is accepted" '{ok,pong}' "$out"
+
+# SIGTERM: an open session gets SSH_MSG_DISCONNECT (by application) and the server exits 0.
+epid=${pids[-1]}
+ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+	-o IdentitiesOnly=yes -i "$work/id" -p "$PORT_e" -v -s 127.0.0.1 sshrpc < <(sleep 5) >/dev/null 2>"$work/term.log" &
+spid=$!
+sleep 0.5
+kill -TERM "$epid"
+wait "$epid"
+check_eq "SIGTERM: sshrpcd exits 0" 0 $?
+wait "$spid" 2>/dev/null
+if grep -qi "disconnect.*server shutting down\|Received disconnect.*11" "$work/term.log"; then
+	ok "SIGTERM: the client got DISCONNECT by application"
+else
+	bad "SIGTERM: the client got DISCONNECT by application" "$(tail -3 "$work/term.log")"
+fi
+
 # --- bad use ------------------------------------------------------------------------------
 expect_fail() { # name want_status command...
 	local name=$1 want=$2
