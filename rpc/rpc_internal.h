@@ -96,4 +96,8 @@ int rpc_map_sorted_index(const sshrpc_term *m, const sshrpc_alloc *alloc, uint32
 /* OTP keeps maps of up to 32 keys as sorted flatmaps (MAP_SMALL_MAP_LIMIT). */
 #define RPC_FLATMAP_MAX 32
 
+/* Erlang's reserved words: printed quoted, refused unquoted by the parser
+ * (term_print.c holds the list). */
+bool sshrpc_rpc_is_reserved_word(const uint8_t *p, size_t n);
+
 #endif

@@ -254,36 +254,6 @@ static bool atom_char(uint32_t c)
 	       (c >= '0' && c <= '9') || c == '_' || c == '@';
 }
 
-static const char *const reserved[] = {
-	"after",
-	"and",
-	"andalso",
-	"band",
-	"begin",
-	"bnot",
-	"bor",
-	"bsl",
-	"bsr",
-	"bxor",
-	"case",
-	"catch",
-	"cond",
-	"div",
-	"end",
-	"fun",
-	"if",
-	"let",
-	"not",
-	"of",
-	"or",
-	"orelse",
-	"receive",
-	"rem",
-	"try",
-	"when",
-	"xor",
-};
-
 static int make_atom(struct parser *p, const uint32_t *cps, size_t n, sshrpc_term *out)
 {
 	if (n > RPC_ATOM_MAX_CHARS)
@@ -314,11 +284,9 @@ static int plain_atom(struct parser *p, sshrpc_term *out)
 		p->pos += l;
 	}
 	size_t len = p->pos - start;
-	for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
-		if (strlen(reserved[i]) == len && memcmp(reserved[i], p->s + start, len) == 0) {
-			p->pos = start;
-			return perr(p, "reserved word used as an atom (quote it)");
-		}
+	if (sshrpc_rpc_is_reserved_word(p->s + start, len)) {
+		p->pos = start;
+		return perr(p, "reserved word used as an atom (quote it)");
 	}
 	uint8_t *b = sshrpc_heap_alloc(p->h, len);
 	if (b == NULL)

@@ -46,7 +46,7 @@ static const char *const reserved_words[] = {
 	"xor",
 };
 
-static bool is_reserved(const uint8_t *p, size_t n)
+bool sshrpc_rpc_is_reserved_word(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < sizeof reserved_words / sizeof reserved_words[0]; i++) {
 		if (strlen(reserved_words[i]) == n && memcmp(reserved_words[i], p, n) == 0)
@@ -68,7 +68,7 @@ static bool name_char(uint32_t c)
 
 static bool atom_needs_quotes(const uint8_t *p, size_t n)
 {
-	if (n == 0 || is_reserved(p, n))
+	if (n == 0 || sshrpc_rpc_is_reserved_word(p, n))
 		return true;
 	size_t i = 0;
 	bool first = true;
