@@ -29,4 +29,9 @@ int auth_blob_type(const uint8_t *blob, size_t len, const char **name, size_t *n
  * characters (RFC 4251 §9.2: terminal escapes) with '?' when filter. */
 void auth_copy_text(char *out, size_t cap, const uint8_t *p, size_t n, bool filter);
 
+/* The next line of a text file (authorized_keys, known_hosts) that is
+ * neither blank nor a # comment: *line and *line_len without the CR LF,
+ * *lineno its 1-based number. *pos starts at 0; false at the end. */
+bool auth_next_line(const char *s, size_t len, size_t *pos, unsigned *lineno, const char **line, size_t *line_len);
+
 #endif

@@ -457,21 +457,9 @@ int sshrpc_authkeys_parse(const sshrpc_alloc *a, const char *name, const uint8_t
 	size_t i = 0;
 	unsigned lineno = 0;
 	int rc = SSHRPC_OK;
-	while (i < len) {
-		size_t j = i;
-		while (j < len && s[j] != '\n')
-			j++;
-		const char *l = s + i;
-		size_t ll = j - i;
-		i = j + 1;
-		lineno++;
-		if (ll > 0 && l[ll - 1] == '\r')
-			ll--;
-		size_t k = 0;
-		while (k < ll && auth_is_blank(l[k]))
-			k++;
-		if (k == ll || l[k] == '#')
-			continue;
+	const char *l;
+	size_t ll;
+	while (auth_next_line(s, len, &i, &lineno, &l, &ll)) {
 		if (memchr(l, '\0', ll) != NULL) {
 			auth_logf(log, log_ud, SSHRPC_LOG_ERROR, "%s:%u: NUL byte in line; line skipped", name, lineno);
 			continue;

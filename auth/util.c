@@ -62,3 +62,27 @@ void auth_copy_text(char *out, size_t cap, const uint8_t *p, size_t n, bool filt
 	}
 	out[k] = '\0';
 }
+
+bool auth_next_line(const char *s, size_t len, size_t *pos, unsigned *lineno, const char **line, size_t *line_len)
+{
+	while (*pos < len) {
+		size_t j = *pos;
+		while (j < len && s[j] != '\n')
+			j++;
+		const char *l = s + *pos;
+		size_t ll = j - *pos;
+		*pos = j + 1;
+		(*lineno)++;
+		if (ll > 0 && l[ll - 1] == '\r')
+			ll--;
+		size_t k = 0;
+		while (k < ll && auth_is_blank(l[k]))
+			k++;
+		if (k == ll || l[k] == '#')
+			continue;
+		*line = l;
+		*line_len = ll;
+		return true;
+	}
+	return false;
+}
