@@ -738,31 +738,6 @@ static int fixup(struct dec *d, sshrpc_term *slots, size_t n)
 
 #if SSHRPC_WITH_ZLIB
 
-/* zlib allocates through the heap's allocator (architecture.md, "Memory"):
- * each block remembers its size for sshrpc_free. */
-static voidpf z_alloc(voidpf opaque, uInt items, uInt size)
-{
-	const sshrpc_alloc *a = opaque;
-	if (size != 0 && items > (SIZE_MAX - 16) / size)
-		return Z_NULL;
-	size_t n = (size_t)items * size + 16;
-	uint8_t *p = sshrpc_malloc(a, n);
-	if (p == NULL)
-		return Z_NULL;
-	memcpy(p, &n, sizeof n);
-	return p + 16;
-}
-
-static void z_free(voidpf opaque, voidpf ptr)
-{
-	if (ptr == Z_NULL)
-		return;
-	uint8_t *p = (uint8_t *)ptr - 16;
-	size_t n;
-	memcpy(&n, p, sizeof n);
-	sshrpc_free(opaque, p, n);
-}
-
 /* Inflates exactly size bytes from p; *used gets the compressed bytes the
  * zlib stream took. */
 static int inflate_exact(struct dec *d, const uint8_t *p, size_t n, size_t size, uint8_t **out, size_t *used)
@@ -773,8 +748,8 @@ static int inflate_exact(struct dec *d, const uint8_t *p, size_t n, size_t size,
 			"ETF: compressed term of %zu bytes does not fit the memory limit", size);
 	z_stream z;
 	memset(&z, 0, sizeof z);
-	z.zalloc = z_alloc;
-	z.zfree = z_free;
+	z.zalloc = rpc_zalloc;
+	z.zfree = rpc_zfree;
 	z.opaque = (voidpf)(uintptr_t)d->h->alloc;
 	if (inflateInit(&z) != Z_OK)
 		return sshrpc_err_set(d->err, SSHRPC_E_NOMEM, 0, "ETF: zlib inflateInit failed");

@@ -299,28 +299,6 @@ static int enc_plain(struct enc *e, const sshrpc_term *root)
 }
 
 #if SSHRPC_WITH_ZLIB
-static voidpf z_alloc(voidpf opaque, uInt items, uInt size)
-{
-	const sshrpc_alloc *a = opaque;
-	if (size != 0 && items > (SIZE_MAX - 16) / size)
-		return Z_NULL;
-	size_t n = (size_t)items * size + 16;
-	uint8_t *p = sshrpc_malloc(a, n);
-	if (p == NULL)
-		return Z_NULL;
-	memcpy(p, &n, sizeof n);
-	return p + 16;
-}
-
-static void z_free(voidpf opaque, voidpf ptr)
-{
-	if (ptr == Z_NULL)
-		return;
-	uint8_t *p = (uint8_t *)ptr - 16;
-	size_t n;
-	memcpy(&n, p, sizeof n);
-	sshrpc_free(opaque, p, n);
-}
 
 /* Replaces the plain encoding at out[start..] by the compressed form when
  * zlib fits it into the plain size minus 5 bytes, as erts does. */
@@ -336,8 +314,8 @@ static int compress_tail(struct enc *e, size_t start, int level)
 		return SSHRPC_E_NOMEM;
 	z_stream s;
 	memset(&s, 0, sizeof s);
-	s.zalloc = z_alloc;
-	s.zfree = z_free;
+	s.zalloc = rpc_zalloc;
+	s.zfree = rpc_zfree;
 	s.opaque = (voidpf)(uintptr_t)e->alloc;
 	int rc = SSHRPC_OK;
 	if (deflateInit(&s, level) != Z_OK) {

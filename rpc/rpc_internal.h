@@ -100,4 +100,9 @@ int rpc_map_sorted_index(const sshrpc_term *m, const sshrpc_alloc *alloc, uint32
  * (term_print.c holds the list). */
 bool sshrpc_rpc_is_reserved_word(const uint8_t *p, size_t n);
 
+/* zlib's alloc_func and free_func over an sshrpc_alloc (opaque), in
+ * zalloc.c; with SSHRPC_WITH_ZLIB only. */
+void *rpc_zalloc(void *opaque, unsigned items, unsigned size);
+void rpc_zfree(void *opaque, void *ptr);
+
 #endif
