@@ -237,6 +237,20 @@ int sshrpc_chan_open_session(sshrpc_conn *c, void *userdata, uint32_t *id)
 	return sshrpc_chan_open(c, "session", NULL, 0, userdata, id);
 }
 
+/* The channel an OPEN_CONFIRMATION or OPEN_FAILURE answers: one of ours
+ * still waiting for that answer (RFC 4254 §5.1). */
+static int chan_awaiting_open(sshrpc_conn *c, uint32_t recipient, const char *msg, const char *what, struct chan **out)
+{
+	int rc = chan_lookup(c, recipient, msg, out);
+	if (rc != SSHRPC_OK)
+		return rc;
+	if ((*out)->state != SSHRPC_CHAN_OPENING)
+		return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
+			"%s for channel %" PRIu32 ", which is %s and was not awaiting %s (RFC 4254 §5.1)", msg,
+			recipient, chan_state_name((*out)->state), what);
+	return SSHRPC_OK;
+}
+
 int chan_handle_open_confirmation(sshrpc_conn *c, sshrpc_reader *r)
 {
 	uint32_t recipient, sender, window, max_packet;
@@ -245,14 +259,9 @@ int chan_handle_open_confirmation(sshrpc_conn *c, sshrpc_reader *r)
 		return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
 			"malformed SSH_MSG_CHANNEL_OPEN_CONFIRMATION (RFC 4254 §5.1)");
 	struct chan *ch;
-	int rc = chan_lookup(c, recipient, "SSH_MSG_CHANNEL_OPEN_CONFIRMATION", &ch);
+	int rc = chan_awaiting_open(c, recipient, "SSH_MSG_CHANNEL_OPEN_CONFIRMATION", "one", &ch);
 	if (rc != SSHRPC_OK)
 		return rc;
-	if (ch->state != SSHRPC_CHAN_OPENING)
-		return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
-			"SSH_MSG_CHANNEL_OPEN_CONFIRMATION for channel %" PRIu32 ", which is %s and was "
-			"not awaiting one (RFC 4254 §5.1)",
-			recipient, chan_state_name(ch->state));
 	ch->state = SSHRPC_CHAN_OPEN;
 	ch->remote_id = sender;
 	ch->remote_window = window;
@@ -277,14 +286,9 @@ int chan_handle_open_failure(sshrpc_conn *c, sshrpc_reader *r)
 			"malformed SSH_MSG_CHANNEL_OPEN_FAILURE (RFC 4254 §5.1: uint32 recipient, "
 			"uint32 reason code, string description, string language tag)");
 	struct chan *ch;
-	int rc = chan_lookup(c, recipient, "SSH_MSG_CHANNEL_OPEN_FAILURE", &ch);
+	int rc = chan_awaiting_open(c, recipient, "SSH_MSG_CHANNEL_OPEN_FAILURE", "an answer", &ch);
 	if (rc != SSHRPC_OK)
 		return rc;
-	if (ch->state != SSHRPC_CHAN_OPENING)
-		return conn_fatal(c, SSHRPC_E_PROTOCOL, SSH_DISCONNECT_PROTOCOL_ERROR,
-			"SSH_MSG_CHANNEL_OPEN_FAILURE for channel %" PRIu32 ", which is %s and was not "
-			"awaiting an answer (RFC 4254 §5.1)",
-			recipient, chan_state_name(ch->state));
 	conn_log(c, SSHRPC_LOG_DEBUG, "channel %" PRIu32 ": open refused, reason %" PRIu32, ch->id, reason);
 	sshrpc_conn_event ev = { .type = SSHRPC_CONN_EV_OPEN_FAILED, .id = ch->id, .userdata = ch->ud };
 	ev.u.open_failed.reason = reason;
